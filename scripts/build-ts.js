@@ -9,7 +9,7 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 let tsc;
 try {
-  tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
+  tsc = path.join(path.dirname(require.resolve('typescript/package.json', { paths: [root] })), 'bin', 'tsc');
 } catch {
   // An installed package (no devDependencies) ships dist/ already built.
   if (fs.existsSync(path.join(root, 'dist', 'index.js'))) process.exit(0);

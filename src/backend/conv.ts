@@ -1,0 +1,3 @@
+/** Convolution and pooling kernels. */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface ConvOps {}

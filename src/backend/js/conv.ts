@@ -1,0 +1,3 @@
+import type { ConvOps } from '../conv';
+
+export const jsConv: ConvOps = {};

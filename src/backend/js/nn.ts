@@ -1,0 +1,3 @@
+import type { NNOps } from '../nn';
+
+export const jsNN: NNOps = {};

@@ -1,0 +1,3 @@
+import type { OptimOps } from '../optim';
+
+export const jsOptim: OptimOps = {};

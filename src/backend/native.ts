@@ -1,0 +1,58 @@
+// Loads the native addon through node-gyp-build, which takes a prebuild from prebuilds/<platform>-<arch>/
+// when one fits and build/Release otherwise.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Backend } from './types';
+import { ValueError } from '../errors';
+
+/** The package root (the folder with fastgrad's package.json), from src/backend or dist/backend. */
+export const packageRoot: string = (() => {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    const pj = path.join(dir, 'package.json');
+    if (fs.existsSync(pj) && JSON.parse(fs.readFileSync(pj, 'utf8')).name === 'fastgrad') return dir;
+    dir = path.dirname(dir);
+  }
+  return path.resolve(__dirname, '..', '..');
+})();
+
+interface AddonInfo {
+  isa: string;
+  threads: number;
+  availableIsas: string[];
+  compiledIsas: string[];
+  unverifiedIsas: string[];
+  arch: string;
+}
+
+/** Which binary was loaded: a prebuild, or a local build. */
+export let nativeBinaryPath: string | undefined;
+
+export function loadNativeBackend(): Backend {
+  // node-gyp-build is CommonJS; require it lazily so the JS backend works without it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = require('node-gyp-build') as ((dir: string) => Record<string, unknown>) & { resolve?: (dir: string) => string };
+  const addon = load(packageRoot) as Record<string, (...args: any[]) => any>;
+  try {
+    nativeBinaryPath = load.resolve ? load.resolve(packageRoot) : undefined;
+  } catch {
+    nativeBinaryPath = undefined;
+  }
+  const info = () => addon.info() as AddonInfo;
+  const backend = {
+    ...addon,
+    name: 'native' as const,
+    isa: () => info().isa,
+    availableIsas: () => info().availableIsas,
+    setIsa(isa: string) {
+      try {
+        addon.setIsa(isa);
+      } catch (e) {
+        throw new ValueError((e as Error).message);
+      }
+    },
+    numThreads: () => info().threads,
+    setNumThreads: (n: number) => addon.setNumThreads(n),
+  };
+  return backend as unknown as Backend;
+}

@@ -1,0 +1,2 @@
+// See the issue that builds this module; filled in by its owner.
+export {};

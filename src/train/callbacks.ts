@@ -1,0 +1,2 @@
+// Callbacks for fit (progress bar, early stopping, schedules, NaN guard).
+export {};
