@@ -57,4 +57,70 @@ async function useTf(peer) {
   }
 }
 
-module.exports = { tfjs, useTf };
+/**
+ * C = op(A) op(B) in TensorFlow.js on random inputs of the given shape; returns an async function
+ * that runs one product and waits for its data (tfjs is lazy).
+ */
+function tfMatmul(peer, { m, n, k, transA = false, transB = false }) {
+  const { tf } = peer;
+  const a = tf.randomNormal(transA ? [k, m] : [m, k]);
+  const b = tf.randomNormal(transB ? [n, k] : [k, n]);
+  return async () => {
+    await useTf(peer);
+    const c = tf.matMul(a, b, transA, transB);
+    await c.data();
+    c.dispose();
+  };
+}
+
+/** One Adam step over n parameters in TensorFlow.js (tf.train.adam applyGradients). */
+function tfAdamStep(peer, n, { lr = 1e-3 } = {}) {
+  const { tf } = peer;
+  const w = tf.variable(tf.randomNormal([n]), true, 'w');
+  const g = tf.randomNormal([n], 0, 1e-3);
+  const opt = tf.train.adam(lr);
+  return async () => {
+    await useTf(peer);
+    opt.applyGradients({ w: g });
+    await w.data();
+  };
+}
+
+/**
+ * The MLP 784-256-128-10 (ReLU) with Adam lr 1e-3 and sparse categorical cross-entropy, trained with
+ * tfjs's model.fit on `batches` batches of 128 from (x [N, 784], y [N] as Float32Arrays): returns
+ * { seconds, perBatch, maxEventLoopDelayMs } for that slice (to extrapolate to an epoch).
+ */
+async function tfMlpSlice(peer, x, y, { batches = 20, batchSize = 128 } = {}) {
+  const { tf } = peer;
+  await useTf(peer);
+  const n = batches * batchSize;
+  const xs = tf.tensor2d(x.subarray(0, n * 784), [n, 784]);
+  const ys = tf.tensor1d(Float32Array.from(y.subarray(0, n)));
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [784], units: 256, activation: 'relu' }),
+      tf.layers.dense({ units: 128, activation: 'relu' }),
+      tf.layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy' });
+  // Warm-up: one batch (kernel compilation, allocation).
+  await model.fit(xs.slice(0, batchSize), ys.slice(0, batchSize), { batchSize, epochs: 1, verbose: 0 });
+  let last = process.hrtime.bigint(), maxDelay = 0;
+  const timer = setInterval(() => {
+    const now = process.hrtime.bigint();
+    maxDelay = Math.max(maxDelay, Number(now - last) / 1e6 - 10);
+    last = now;
+  }, 10);
+  const t0 = process.hrtime.bigint();
+  await model.fit(xs, ys, { batchSize, epochs: 1, shuffle: false, verbose: 0 });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  clearInterval(timer);
+  xs.dispose();
+  ys.dispose();
+  model.dispose();
+  return { seconds, perBatch: seconds / batches, maxEventLoopDelayMs: maxDelay };
+}
+
+module.exports = { tfjs, useTf, tfMatmul, tfAdamStep, tfMlpSlice };
