@@ -1,4 +1,5 @@
-// Optimizers (issue 4): flat parameter storage, fused first-order updates, clipping, state dicts.
+// Optimizers (issue 4): flat parameter storage, fused first-order updates, clipping, state dicts,
+// learning-rate schedules and their fit() callback.
 export {
   Optimizer, flattenStateDict, unflattenStateDict, checkNumber, checkBetas, checkBoolOption,
   type ParamGroup, type ParamGroupInput, type BaseOptions, type ParamState, type OptimizerStateDict,
@@ -11,3 +12,5 @@ export {
   type AdagradOptions, type RMSpropOptions, type AdadeltaOptions, type AdamaxOptions, type NAdamOptions, type RAdamOptions, type LionOptions,
 } from './adaptive';
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip';
+export * from './lr_scheduler';
+export { lrSchedulerCallback, LrSchedulerCallback, type LrSchedulerCallbackOptions } from './schedule_callback';
