@@ -2,3 +2,6 @@
 // their Tensor methods.
 export * from './shape';
 export * from './matmul';
+export * from './conv';
+export * from './pool';
+export * from './batchnorm2d';
