@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "common/thread_pool.h"
-#include "kernels/conv/sgemm_fallback.h"
+#include "kernels/gemm/sgemm.h"
 
 namespace fastgrad {
 namespace {
