@@ -13,8 +13,8 @@
 //   node scripts/build-native.js --debug      a debug build
 'use strict';
 const { spawnSync } = require('node:child_process');
-const fs = require('node:fs');
 const path = require('node:path');
+const { nodeHeadersDir, nodeGypCommand } = require('./native-toolchain');
 
 const root = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
@@ -27,27 +27,6 @@ function addonLoads() {
   } catch {
     return false;
   }
-}
-
-function nodeHeadersDir() {
-  const candidates = [process.env.npm_config_nodedir, path.resolve(path.dirname(process.execPath), '..')];
-  for (const dir of candidates) {
-    if (dir && fs.existsSync(path.join(dir, 'include', 'node', 'node_api.h'))) return dir;
-  }
-  return undefined;
-}
-
-function nodeGypCommand() {
-  // npm tells its scripts where its bundled node-gyp lives.
-  const fromNpm = process.env.npm_config_node_gyp;
-  if (fromNpm && fs.existsSync(fromNpm)) return [process.execPath, fromNpm];
-  try {
-    return [process.execPath, require.resolve('node-gyp/bin/node-gyp.js')];
-  } catch {}
-  const npmDir = path.resolve(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm');
-  const bundled = path.join(npmDir, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-  if (fs.existsSync(bundled)) return [process.execPath, bundled];
-  return ['node-gyp'];
 }
 
 if (ifNeeded && addonLoads()) process.exit(0);

@@ -16,6 +16,8 @@ try {
   console.error('fastgrad: typescript is not installed; run `npm install` first');
   process.exit(1);
 }
+// --clean (npm pack) starts from an empty dist/, so no file of a deleted module is shipped.
+if (process.argv.includes('--clean')) fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
 

@@ -5,7 +5,12 @@ export { Tensor, type Shape } from './tensor/tensor';
 export { tensor, zeros, ones, full, zerosLike, onesLike, arange, rand, randn } from './tensor/creation';
 export { Generator, manualSeed } from './tensor/random';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/engine';
-export { matmul, reshape, transpose, slice } from './autograd/ops';
+export {
+  matmul, reshape, transpose, slice, flatten,
+  add, sub, mul, div, neg, exp, log, sqrt, pow, abs, clamp,
+  relu, leakyRelu, elu, gelu, sigmoid, tanh, softmax, logSoftmax,
+  sum, mean, max, argmax, broadcastShapes,
+} from './autograd/ops';
 export { backendInfo, useBackend, getBackend, type BackendInfo, type BackendName } from './backend';
 export { FastgradError, ShapeError, DTypeError, ValueError, FormatError } from './errors';
 export * as kernels from './kernels';

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Backend, BackendInfo, BackendName } from './types';
 import { createJsBackend } from './js';
-import { loadNativeBackend, packageRoot, nativeBinaryPath } from './native';
+import { loadNativeBackend, packageRoot, nativeBinaryPath, nativeBinarySource } from './native';
 import { ValueError } from '../errors';
 
 export type { Backend, BackendInfo, BackendName } from './types';
@@ -84,6 +84,7 @@ export function backendDetails(): Record<string, unknown> {
   return {
     ...backendInfo(),
     binary: b.name === 'native' ? nativeBinaryPath : undefined,
+    binarySource: b.name === 'native' ? nativeBinarySource : undefined,
     availableIsas: b.availableIsas(),
     nativeError: nativeError?.message,
     platform: `${process.platform}-${process.arch}`,

@@ -1,2 +1,3 @@
-// See the issue that builds this module; filled in by its owner.
-export {};
+// Optimizers, learning-rate schedules and their fit() callback.
+export * from './lr_scheduler';
+export { lrSchedulerCallback, LrSchedulerCallback, type LrSchedulerCallbackOptions } from './schedule_callback';

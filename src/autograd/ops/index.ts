@@ -2,3 +2,9 @@
 // their Tensor methods.
 export * from './shape';
 export * from './matmul';
+export * from './arithmetic';
+export * from './unary';
+export * from './activation';
+export * from './reduce';
+export * from './softmax';
+export { broadcastShapes } from './broadcast';

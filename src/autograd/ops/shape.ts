@@ -11,6 +11,8 @@ declare module '../../tensor/tensor' {
     transpose(dim0?: number, dim1?: number): Tensor;
     /** Rows start..end-1 of the first axis. Shares memory with the input. */
     slice(start: number, end?: number): Tensor;
+    /** Merges dimensions startDim..endDim into one (all by default, like torch.flatten). Shares memory. */
+    flatten(startDim?: number, endDim?: number): Tensor;
   }
 }
 
@@ -99,4 +101,20 @@ export function slice(x: Tensor, start: number, end?: number): Tensor {
 
 Tensor.prototype.slice = function (this: Tensor, start: number, end?: number): Tensor {
   return slice(this, start, end);
+};
+
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  const nd = x.ndim;
+  if (nd === 0) return reshape(x, [1]);
+  let s = checkInt("flatten: argument 'startDim'", startDim, -nd, nd - 1);
+  let e = checkInt("flatten: argument 'endDim'", endDim, -nd, nd - 1);
+  if (s < 0) s += nd;
+  if (e < 0) e += nd;
+  if (s > e) throw new ShapeError(`flatten: startDim (${startDim}) must not come after endDim (${endDim})`);
+  const merged = x.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
+  return reshape(x, [...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
+}
+
+Tensor.prototype.flatten = function (this: Tensor, startDim?: number, endDim?: number): Tensor {
+  return flatten(this, startDim, endDim);
 };
