@@ -187,3 +187,9 @@ export function progressBar(opts: ProgressBarOptions = {}): ProgressBar {
 }
 
 export { ProgressBar, type ProgressBarOptions };
+
+/**
+ * Steps a learning-rate schedule from fit: once per epoch (default) or per batch ({ perBatch: true });
+ * ReduceLROnPlateau is stepped with the monitored value (see src/optim/schedule_callback.ts).
+ */
+export { lrSchedulerCallback as lrScheduler, LrSchedulerCallback, type LrSchedulerCallbackOptions } from '../optim/schedule_callback';
