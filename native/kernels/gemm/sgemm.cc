@@ -1,0 +1,250 @@
+// The SGEMM driver: BLIS/Goto loops around the active ISA's packing routines and micro-kernel.
+//
+//   for jc in n, step nc          (B block of nc columns: lives in L3)
+//     for pc in k, step kc        (depth block: one packed B block kc x nc, shared by all threads)
+//       pack B(pc:pc+kc, jc:jc+nc) into NR-column micro-panels
+//       each thread, over its own rectangle of C (whole MR x NR tiles, so no two threads ever write
+//       the same cache line of C... except where a row of C is split between threads; see below):
+//         for ic in its rows, step mc      (A block of mc rows: lives in L2)
+//           pack A(ic:ic+mc, pc:pc+kc) into MR-row micro-panels
+//           for jr in its columns, step NR (B micro-panel: stays in L1 across the ir loop)
+//             for ir in mc, step MR        micro-kernel: MR x NR tile of C in registers
+//
+// alpha, beta, bias and ReLU are applied by the micro-kernel as it stores a tile: beta on the first
+// depth block (later blocks accumulate with beta = 1), bias and ReLU on the last.
+//
+// Threads split C into a tm x tn grid of rectangles, chosen to minimise the largest share of tiles
+// (preferring row splits: they share the packed B and pack disjoint parts of A). Column splits
+// are on NR-column boundaries (64 bytes for the AVX2 kernel), so threads writing the same rows of C
+// write different cache lines whenever ldc keeps rows 64-byte aligned, and at most one line per row
+// otherwise.
+#include "kernels/gemm/sgemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+
+#include "common/isa.h"
+#include "common/thread_pool.h"
+#include "kernels/gemm/sgemm_kernels.h"
+
+namespace fastgrad {
+namespace gemm {
+namespace {
+
+const SgemmKernels& active_kernels() {
+  switch (active_isa()) {
+#if defined(FASTGRAD_HAVE_AVX2)
+    case Isa::kAvx2: return sgemm_kernels_avx2();
+#endif
+#if defined(FASTGRAD_HAVE_AVX512)
+    case Isa::kAvx512: return sgemm_kernels_avx512();
+#endif
+    default: return sgemm_kernels_generic();
+  }
+}
+
+// A 64-byte aligned scratch buffer that only grows; one per thread and role, reused across calls.
+class PackBuffer {
+ public:
+  ~PackBuffer() { std::free(data_); }
+  float* reserve(size_t floats) {
+    if (floats > capacity_) {
+      std::free(data_);
+      const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!data_) throw std::bad_alloc();
+      capacity_ = bytes / sizeof(float);
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+thread_local PackBuffer t_packed_a;  // this thread's A block (used by the tasks it runs)
+thread_local PackBuffer t_packed_b;  // the B block of calls this thread makes (shared with helpers)
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+// The block size that splits `total` into the fewest blocks of at most `max_block`, as evenly as
+// possible, rounded up to a multiple of `unit` (so a 300-deep product runs as 2 x 150, not 256 + 44).
+int64_t balanced_block(int64_t total, int64_t max_block, int64_t unit) {
+  const int64_t blocks = ceil_div(total, max_block);
+  return std::min(max_block, round_up(ceil_div(total, blocks), unit));
+}
+
+// Below this many flops a problem runs on one thread: waking helpers costs more than they save.
+constexpr double kMinParallelFlops = 3.0e6;
+
+struct Call {
+  const SgemmKernels* kern;
+  bool trans_a, trans_b;
+  int64_t m, n, k;
+  float alpha, beta;
+  const float* a;
+  int64_t lda;
+  const float* b;
+  int64_t ldb;
+  float* c;
+  int64_t ldc;
+  const float* bias;
+  bool bias_per_row, relu;
+};
+
+// Packs columns [j0, j1) (relative to jc; j0 a multiple of NR) of the kc x nc block of op(B) at
+// (pc, jc) into their micro-panels of `packed`.
+void pack_b_range(const Call& p, int64_t pc, int64_t jc, int64_t kc, int64_t j0, int64_t j1, float* packed) {
+  const int64_t col = jc + j0;
+  const float* src = p.trans_b ? p.b + col * p.ldb + pc : p.b + pc * p.ldb + col;
+  p.kern->pack_b(p.trans_b, kc, j1 - j0, src, p.ldb, packed + j0 * kc);
+}
+
+// Rows [i0, i1) x columns [j0, j1) (relative to jc) of C for depth block (pc, kc), with B packed.
+void macro_kernel(const Call& p, int64_t pc, int64_t kc, bool first_k, bool last_k, int64_t jc, const float* packed_b,
+                  int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+  const SgemmKernels& K = *p.kern;
+  const int64_t mc_block = balanced_block(i1 - i0, K.mc, K.mr);
+  float* packed_a = t_packed_a.reserve(static_cast<size_t>(round_up(mc_block, K.mr) * kc));
+  TileStore st;
+  st.alpha = p.alpha;
+  st.beta = first_k ? p.beta : 1.0f;
+  st.bias_per_row = p.bias_per_row;
+  st.relu = last_k && p.relu;
+  const float* bias = last_k ? p.bias : nullptr;
+  for (int64_t ic = i0; ic < i1; ic += mc_block) {
+    const int64_t mc = std::min(mc_block, i1 - ic);
+    const float* a_src = p.trans_a ? p.a + pc * p.lda + ic : p.a + ic * p.lda + pc;
+    K.pack_a(p.trans_a, mc, kc, a_src, p.lda, packed_a);
+    for (int64_t jr = j0; jr < j1; jr += K.nr) {
+      const int nr = static_cast<int>(std::min<int64_t>(K.nr, j1 - jr));
+      const float* b_panel = packed_b + jr * kc;
+      float* c_col = p.c + jc + jr;
+      for (int64_t ir = 0; ir < mc; ir += K.mr) {
+        const int mr = static_cast<int>(std::min<int64_t>(K.mr, mc - ir));
+        st.bias = bias ? (p.bias_per_row ? bias + ic + ir : bias + jc + jr) : nullptr;
+        K.ukernel(kc, packed_a + ir * kc, b_panel, c_col + (ic + ir) * p.ldc, p.ldc, mr, nr, &st);
+      }
+    }
+  }
+}
+
+// C = act(beta * C + bias): the whole product when k == 0 or alpha == 0 (A and B are not read).
+void scale_only(const Call& p) {
+  for (int64_t i = 0; i < p.m; ++i) {
+    float* row = p.c + i * p.ldc;
+    for (int64_t j = 0; j < p.n; ++j) {
+      float v = p.beta == 0.0f ? 0.0f : p.beta * row[j];
+      if (p.bias) v += p.bias_per_row ? p.bias[i] : p.bias[j];
+      if (p.relu) v = v > 0.0f ? v : 0.0f;
+      row[j] = v;
+    }
+  }
+}
+
+// The thread grid tm x tn (tm * tn <= threads) that minimises the most tiles any thread computes;
+// ties go to more row splits.
+void choose_grid(int64_t row_panels, int64_t col_panels, int threads, int* tm, int* tn) {
+  int64_t best = -1;
+  *tm = *tn = 1;
+  for (int r = threads; r >= 1; --r) {
+    const int cols = threads / r;
+    if (r > row_panels || cols < 1) continue;
+    const int cc = static_cast<int>(std::min<int64_t>(cols, col_panels));
+    const int64_t worst = ceil_div(row_panels, r) * ceil_div(col_panels, cc);
+    if (best < 0 || worst < best) {
+      best = worst;
+      *tm = r;
+      *tn = cc;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gemm
+
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue* ep) {
+  using namespace gemm;
+  if (m <= 0 || n <= 0) return;
+  Call p;
+  p.kern = &active_kernels();
+  p.trans_a = trans_a;
+  p.trans_b = trans_b;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.alpha = alpha;
+  p.beta = beta;
+  p.a = a;
+  p.lda = lda;
+  p.b = b;
+  p.ldb = ldb;
+  p.c = c;
+  p.ldc = ldc;
+  p.bias = ep ? ep->bias : nullptr;
+  p.bias_per_row = ep && ep->bias_per_row;
+  p.relu = ep && ep->act == Activation::kRelu;
+  if (k <= 0 || alpha == 0.0f) {
+    scale_only(p);
+    return;
+  }
+  const SgemmKernels& K = *p.kern;
+  const int64_t nc_block = balanced_block(n, K.nc, K.nr);
+  const int64_t kc_block = balanced_block(k, K.kc, 1);
+
+  int threads = num_threads();
+  if (2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < kMinParallelFlops) threads = 1;
+  int tm = 1, tn = 1;
+  if (threads > 1) choose_grid(ceil_div(m, K.mr), ceil_div(std::min(n, nc_block), K.nr), threads, &tm, &tn);
+  const int used = tm * tn;
+
+  for (int64_t jc = 0; jc < n; jc += nc_block) {
+    const int64_t nc = std::min(nc_block, n - jc);
+    const int64_t col_panels = ceil_div(nc, K.nr);
+    for (int64_t pc = 0; pc < k; pc += kc_block) {
+      const int64_t kc = std::min(kc_block, k - pc);
+      const bool first_k = pc == 0, last_k = pc + kc >= k;
+      float* packed_b = t_packed_b.reserve(static_cast<size_t>(col_panels * K.nr * kc));
+      if (used == 1) {
+        pack_b_range(p, pc, jc, kc, 0, nc, packed_b);
+        macro_kernel(p, pc, kc, first_k, last_k, jc, packed_b, 0, m, 0, nc);
+        continue;
+      }
+      // Each thread's columns, in whole micro-panels: [col_begin(t), col_begin(t + 1)).
+      auto col_begin = [&](int64_t t, int64_t parts) { return std::min(nc, col_panels * t / parts * K.nr); };
+      if (tm == 1) {
+        // Column split only: each thread packs exactly the B panels it uses, no barrier needed.
+        parallel_for(used, [&](int t) {
+          const int64_t j0 = col_begin(t, tn), j1 = col_begin(t + 1, tn);
+          if (j0 >= j1) return;
+          pack_b_range(p, pc, jc, kc, j0, j1, packed_b);
+          macro_kernel(p, pc, kc, first_k, last_k, jc, packed_b, 0, m, j0, j1);
+        });
+        continue;
+      }
+      // Row splits share the packed B: pack it together, then compute.
+      parallel_for(used, [&](int t) {
+        const int64_t j0 = col_begin(t, used), j1 = col_begin(t + 1, used);
+        if (j0 < j1) pack_b_range(p, pc, jc, kc, j0, j1, packed_b);
+      });
+      const int64_t row_panels = ceil_div(m, K.mr);
+      parallel_for(used, [&](int t) {
+        const int64_t ti = t / tn, tj = t % tn;
+        const int64_t i0 = std::min(m, row_panels * ti / tm * K.mr), i1 = std::min(m, row_panels * (ti + 1) / tm * K.mr);
+        const int64_t j0 = col_begin(tj, tn), j1 = col_begin(tj + 1, tn);
+        if (i0 < i1 && j0 < j1) macro_kernel(p, pc, kc, first_k, last_k, jc, packed_b, i0, i1, j0, j1);
+      });
+    }
+  }
+}
+
+SgemmBlocking sgemm_blocking() {
+  const gemm::SgemmKernels& K = gemm::active_kernels();
+  return SgemmBlocking{K.name, K.mr, K.nr, K.kc, K.mc, K.nc};
+}
+
+}  // namespace fastgrad

@@ -1,0 +1,53 @@
+// The contract between the SGEMM driver (sgemm.cc, baseline code) and the per-ISA parts: a
+// register-blocked micro-kernel and the two packing routines, with the block sizes they are tuned
+// for. Each ISA file defines one SgemmKernels table; the driver picks one by active_isa().
+#pragma once
+
+#include <cstdint>
+
+namespace fastgrad::gemm {
+
+// How a micro-kernel stores its tile: C = act(alpha * AB + beta * C + bias).
+struct TileStore {
+  float alpha;
+  float beta;           // 0: C is not read
+  const float* bias;    // nullptr, or this tile's bias: bias[j] per column j, or bias[i] per row i
+  bool bias_per_row;
+  bool relu;
+};
+
+// Multiplies a packed A micro-panel (kc steps of MR values: a[p * MR + i] = A[i][p]) by a packed B
+// micro-panel (kc steps of NR values: b[p * NR + j] = B[p][j]) and stores rows i < m, columns j < n
+// of the MR x NR result into c (row stride ldc) as `st` says. Panels are 64-byte aligned and
+// zero-padded to MR/NR, so the kernel always computes the full tile; kc >= 1.
+using Ukernel = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m, int n,
+                         const TileStore* st);
+
+// Packs the mc x kc block of op(A) whose top-left element is at `a` into ceil(mc / MR) micro-panels
+// (each MR * kc floats, rows past mc zero). Not transposed: element (i, p) is a[i * lda + p];
+// transposed: a[p * lda + i].
+using PackA = void (*)(bool trans, int64_t mc, int64_t kc, const float* a, int64_t lda, float* dst);
+
+// Packs the kc x nc block of op(B) whose top-left element is at `b` into ceil(nc / NR) micro-panels
+// (each NR * kc floats, columns past nc zero). Not transposed: element (p, j) is b[p * ldb + j];
+// transposed: b[j * ldb + p].
+using PackB = void (*)(bool trans, int64_t kc, int64_t nc, const float* b, int64_t ldb, float* dst);
+
+struct SgemmKernels {
+  const char* name;
+  int mr, nr;
+  int64_t kc, mc, nc;  // upper bounds of the cache blocks; mc % mr == 0, nc % nr == 0
+  Ukernel ukernel;
+  PackA pack_a;
+  PackB pack_b;
+};
+
+const SgemmKernels& sgemm_kernels_generic();
+#if defined(FASTGRAD_HAVE_AVX2)
+const SgemmKernels& sgemm_kernels_avx2();
+#endif
+#if defined(FASTGRAD_HAVE_AVX512)
+const SgemmKernels& sgemm_kernels_avx512();
+#endif
+
+}  // namespace fastgrad::gemm

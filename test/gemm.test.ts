@@ -1,0 +1,287 @@
+// SGEMM: the native kernels (every ISA this CPU has, 1 and 2 threads) and the pure-JS backend against
+// a float64 reference, over an edge grid built from each kernel's own register tile and cache blocks;
+// plus argument checking of the public API (typed errors) and of the raw addon (throws, never crashes).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getBackend, type Backend } from '../src/backend';
+import type { GemmInfo } from '../src/backend/gemm';
+import * as fg from '../src';
+import { DTypeError, ShapeError, ValueError } from '../src/errors';
+
+// A small seeded generator (mulberry32), so failures reproduce.
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomArray(len: number, seed: number): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(len);
+  for (let i = 0; i < len; i++) out[i] = r() * 2 - 1;
+  return out;
+}
+
+interface Case {
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  alpha: number;
+  beta: number;
+  /** Extra elements per row beyond the minimum leading dimension (strides larger than needed). */
+  pad: number;
+  /** Fill C with NaN before the call (only meaningful with beta = 0). */
+  nanC?: boolean;
+}
+
+interface Prepared {
+  c: Case;
+  A: Float32Array;
+  lda: number;
+  B: Float32Array;
+  ldb: number;
+  C0: Float32Array;
+  ldc: number;
+  /** float64 reference of the whole C buffer after the call, and the per-element error scale. */
+  want: Float64Array;
+  scale: Float64Array;
+}
+
+const prepared = new Map<string, Prepared>();
+
+/** Inputs and float64 reference for a case (cached: every ISA and thread count reuses them). */
+function prepare(c: Case, seed: number): Prepared {
+  const key = `${JSON.stringify(c)}/${seed}`;
+  let p = prepared.get(key);
+  if (!p) prepared.set(key, (p = computeReference(c, seed)));
+  return p;
+}
+
+function computeReference(c: Case, seed: number): Prepared {
+  const { transA, transB, m, n, k, alpha, beta, pad } = c;
+  const [aRows, aCols] = transA ? [k, m] : [m, k];
+  const [bRows, bCols] = transB ? [n, k] : [k, n];
+  const lda = Math.max(1, aCols) + pad, ldb = Math.max(1, bCols) + pad, ldc = Math.max(1, n) + pad;
+  const A = randomArray(aRows * lda, seed), B = randomArray(bRows * ldb, seed + 1);
+  const C0 = c.nanC ? new Float32Array(m * ldc).fill(NaN) : randomArray(m * ldc, seed + 2);
+  const want = Float64Array.from(C0), scale = new Float64Array(C0.length);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let acc = 0, mag = 0;
+      if (alpha !== 0) {
+        for (let p = 0; p < k; p++) {
+          const av = transA ? A[p * lda + i] : A[i * lda + p];
+          const bv = transB ? B[j * ldb + p] : B[p * ldb + j];
+          acc += av * bv;
+          mag += Math.abs(av * bv);
+        }
+      }
+      const idx = i * ldc + j;
+      const old = beta === 0 ? 0 : beta * C0[idx];
+      want[idx] = alpha * acc + old;
+      scale[idx] = Math.abs(alpha) * mag + Math.abs(old);
+    }
+  }
+  return { c, A, lda, B, ldb, C0, ldc, want, scale };
+}
+
+// float32 products summed in any order: error <= ~k * eps * sum|a*b|; the k-dependent factor is
+// loose enough for blocked/FMA summation orders and tight enough to catch a wrong element.
+function check(be: Backend, p: Prepared, label: string): void {
+  const { c } = p;
+  const C = Float32Array.from(p.C0);
+  be.sgemm(c.transA, c.transB, c.m, c.n, c.k, c.alpha, p.A, p.lda, p.B, p.ldb, c.beta, C, p.ldc);
+  const tolFactor = 2 * (c.k + 2) * 2 ** -24;
+  for (let idx = 0; idx < C.length; idx++) {
+    const i = Math.floor(idx / p.ldc), j = idx % p.ldc;
+    if (i < c.m && j < c.n) {
+      const err = Math.abs(C[idx] - p.want[idx]);
+      if (!(err <= tolFactor * p.scale[idx] + 1e-30)) {
+        throw new Error(`${label}: C[${i}][${j}] = ${C[idx]}, want ${p.want[idx]} (err ${err}, tol ${tolFactor * p.scale[idx]}) for ${JSON.stringify(c)}`);
+      }
+    } else if (!Object.is(C[idx], p.C0[idx])) {
+      throw new Error(`${label}: wrote outside C at [${i}][${j}] (ldc padding) for ${JSON.stringify(c)}`);
+    }
+  }
+}
+
+const transposes: Array<[boolean, boolean]> = [[false, false], [false, true], [true, false], [true, true]];
+const scalars: Array<[number, number]> = [[1, 0], [1, 1], [0.5, -1.5], [2, 0], [-1, 0.25], [0, 2], [1, 0]];
+
+/** The edge grid: each size below, at and above each register tile and cache block of `info`. */
+function edgeGrid(info: GemmInfo): Case[] {
+  const { mr, nr, kc, mc, nc } = info;
+  const around = (x: number) => [x - 1, x, x + 1].filter((v) => v >= 1);
+  const shapes = new Map<string, [number, number, number]>();
+  const add = (m: number, n: number, k: number) => shapes.set(`${m},${n},${k}`, [m, n, k]);
+  for (const m of [1, ...around(mr), 2 * mr + 1, ...around(mc), mc + mr + 1]) add(m, nr + 3, 13);
+  for (const n of [1, ...around(nr), 2 * nr + 3, ...around(nc)]) add(mr + 2, n, 11);
+  for (const k of [1, 2, ...around(kc), 2 * kc + 3]) add(mr + 1, nr + 1, k);
+  add(mr, nr, kc);
+  add(mc + 1, 2 * nr + 1, kc + 1);
+  add(2 * mr - 1, nr - 1, 3);
+  const cases: Case[] = [];
+  let idx = 0;
+  for (const [m, n, k] of shapes.values()) {
+    for (const [transA, transB] of transposes) {
+      const [alpha, beta] = scalars[idx % scalars.length];
+      cases.push({ transA, transB, m, n, k, alpha, beta, pad: idx % 3 === 0 ? 0 : (idx % 5) + 1 });
+      idx++;
+    }
+  }
+  return cases;
+}
+
+/** Cases with special meaning: k = 0, empty matrices, NaN in C with beta = 0, large threaded ones. */
+const specialCases: Case[] = [
+  { transA: false, transB: false, m: 5, n: 7, k: 0, alpha: 1, beta: 0.5, pad: 1 },
+  { transA: true, transB: true, m: 5, n: 7, k: 0, alpha: 1, beta: 0, pad: 0, nanC: true },
+  { transA: false, transB: false, m: 0, n: 7, k: 3, alpha: 1, beta: 1, pad: 2 },
+  { transA: false, transB: true, m: 4, n: 0, k: 3, alpha: 1, beta: 1, pad: 2 },
+  { transA: false, transB: false, m: 0, n: 0, k: 0, alpha: 1, beta: 1, pad: 0 },
+  { transA: false, transB: false, m: 37, n: 53, k: 29, alpha: 1, beta: 0, pad: 3, nanC: true },
+  { transA: true, transB: false, m: 150, n: 70, k: 300, alpha: 1.5, beta: 0, pad: 0, nanC: true },
+];
+
+/** Large enough to be split across threads (rows, columns, both) with edges everywhere. */
+const threadedCases: Case[] = [
+  { transA: false, transB: false, m: 301, n: 203, k: 517, alpha: 1, beta: 0, pad: 1 },
+  { transA: true, transB: false, m: 257, n: 130, k: 300, alpha: 0.75, beta: 1, pad: 0 },
+  { transA: false, transB: true, m: 7, n: 1500, k: 301, alpha: 1, beta: -1, pad: 2 },
+  { transA: true, transB: true, m: 130, n: 95, k: 600, alpha: 1, beta: 0, pad: 0, nanC: true },
+];
+
+const native = getBackend('native');
+
+describe('native sgemm', () => {
+  const isas = native ? native.availableIsas() : [];
+  let savedIsa = '';
+  let savedThreads = 1;
+  beforeAll(() => {
+    if (!native) return;
+    savedIsa = native.isa();
+    savedThreads = native.numThreads();
+  });
+  afterAll(() => {
+    if (!native) return;
+    native.setIsa(savedIsa);
+    native.setNumThreads(savedThreads);
+  });
+
+  it.runIf(native)('is available with a known kernel', () => {
+    expect(isas.length).toBeGreaterThan(0);
+    const info = native!.gemmInfo();
+    expect(info.mr).toBeGreaterThan(0);
+    expect(info.mc % info.mr).toBe(0);
+    expect(info.nc % info.nr).toBe(0);
+  });
+
+  for (const isa of isas) {
+    for (const threads of [1, 2]) {
+      it(`${isa}, ${threads} thread(s): edge grid, special and threaded cases`, () => {
+        native!.setIsa(isa);
+        native!.setNumThreads(threads);
+        const info = native!.gemmInfo();
+        const cases = [...edgeGrid(info), ...specialCases, ...threadedCases];
+        cases.forEach((c, i) => check(native!, prepare(c, 1000 + i), `${isa}/${threads}t/${info.kernel}`));
+      });
+    }
+
+    it(`${isa}: alpha = 0 reads neither A nor B (NaN there does not propagate)`, () => {
+      native!.setIsa(isa);
+      const A = new Float32Array(12).fill(NaN), B = new Float32Array(12).fill(NaN);
+      const C = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      native!.sgemm(false, false, 3, 3, 4, 0, A, 4, B, 3, 2, C, 3);
+      expect(Array.from(C)).toEqual([2, 4, 6, 8, 10, 12, 14, 16, 18]);
+    });
+
+    it(`${isa}: fused bias and ReLU epilogue`, () => {
+      native!.setIsa(isa);
+      const info = native!.gemmInfo();
+      const js = getBackend('js')!;
+      for (const [m, n, k] of [[info.mr + 1, info.nr + 3, info.kc + 5], [3, 5, 7], [130, 70, 40]]) {
+        for (const biasPerRow of [false, true]) {
+          for (const relu of [false, true]) {
+            for (const beta of [0, 1]) {
+              const A = randomArray(m * k, 1), B = randomArray(n * k, 2), bias = randomArray(biasPerRow ? m : n, 3);
+              const C0 = randomArray(m * n, 4);
+              const got = Float32Array.from(C0), want = Float32Array.from(C0);
+              native!.sgemmBiasAct(false, true, m, n, k, 1, A, k, B, k, beta, got, n, bias, biasPerRow, relu);
+              js.sgemmBiasAct(false, true, m, n, k, 1, A, k, B, k, beta, want, n, bias, biasPerRow, relu);
+              let worst = 0;
+              for (let i = 0; i < m * n; i++) {
+                worst = Math.max(worst, Math.abs(got[i] - want[i]));
+                if (relu && !(got[i] >= 0)) throw new Error(`ReLU output ${got[i]} at ${i}`);
+              }
+              expect(worst, `${m}x${n}x${k} perRow=${biasPerRow} relu=${relu} beta=${beta}`).toBeLessThanOrEqual(1e-5 * (k + 2));
+            }
+          }
+        }
+      }
+    });
+  }
+});
+
+describe('pure-JS sgemm', () => {
+  it('matches the float64 reference on its edge grid and the special cases', () => {
+    const js = getBackend('js')!;
+    const cases = [...edgeGrid(js.gemmInfo()), ...specialCases];
+    cases.forEach((c, i) => check(js, prepare(c, 2000 + i), 'js'));
+  });
+});
+
+describe('sgemm argument checks', () => {
+  const A = new Float32Array(6), B = new Float32Array(6), C = new Float32Array(4);
+  it('kernels.sgemm throws typed errors naming the argument', () => {
+    const ok = () => fg.kernels.sgemm(false, false, 2, 2, 3, 1, A, 3, B, 2, 0, C, 2);
+    expect(ok).not.toThrow();
+    expect(() => fg.kernels.sgemm(0 as unknown as boolean, false, 2, 2, 3, 1, A, 3, B, 2, 0, C, 2)).toThrow(DTypeError);
+    expect(() => fg.kernels.sgemm(false, false, -1, 2, 3, 1, A, 3, B, 2, 0, C, 2)).toThrow(ValueError);
+    expect(() => fg.kernels.sgemm(false, false, 2.5, 2, 3, 1, A, 3, B, 2, 0, C, 2)).toThrow(DTypeError);
+    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, NaN, A, 3, B, 2, 0, C, 2)).toThrow(/alpha/);
+    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, A, 3, B, 2, Infinity, C, 2)).toThrow(/beta/);
+    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, A, 2, B, 2, 0, C, 2)).toThrow(/lda/);
+    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, A, 3, B, 1, 0, C, 2)).toThrow(/ldb/);
+    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, A, 3, B, 2, 0, C, 1)).toThrow(/ldc/);
+    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, new Float32Array(5), 3, B, 2, 0, C, 2)).toThrow(ShapeError);
+    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, A, 3, B, 2, 0, new Float32Array(3), 2)).toThrow(ShapeError);
+    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, new Float64Array(6) as unknown as Float32Array, 3, B, 2, 0, C, 2)).toThrow(DTypeError);
+    const buf = new Float32Array(16);
+    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, buf.subarray(0, 6), 3, B, 2, 0, buf.subarray(4, 8), 2)).toThrow(ValueError);
+  });
+
+  it.runIf(native)('the raw addon throws on every bad argument and never touches memory out of bounds', () => {
+    const raw = native! as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const good: unknown[] = [false, false, 2, 2, 3, 1, A, 3, B, 2, 0, C, 2];
+    expect(() => raw.sgemm(...good)).not.toThrow();
+    const bad: Array<[number, unknown]> = [
+      [0, 1], [1, 'no'], [2, -1], [3, 1.5], [4, NaN], [2, 2 ** 60], [5, NaN], [5, Infinity], [5, '1'],
+      [6, new Float64Array(6)], [6, new Float32Array(5)], [6, null], [7, 2], [7, 0], [8, [1, 2, 3, 4, 5, 6]],
+      [9, 1], [10, -Infinity], [11, new Float32Array(3)], [12, 1], [12, 1e300],
+    ];
+    for (const [i, v] of bad) {
+      const args = [...good];
+      args[i] = v;
+      expect(() => raw.sgemm(...args), `argument ${i} = ${String(v)}`).toThrow();
+    }
+    expect(() => raw.sgemm(...good.slice(0, 12))).toThrow(TypeError);
+    // Sizes whose products overflow must fail the length check, not wrap around.
+    expect(() => raw.sgemm(false, false, 2 ** 39, 2 ** 39, 2 ** 39, 1, A, 2 ** 39, B, 2 ** 39, 0, C, 2 ** 39)).toThrow(RangeError);
+    const buf = new Float32Array(16);
+    expect(() => raw.sgemm(false, false, 2, 2, 3, 1, buf.subarray(0, 6), 3, B, 2, 0, buf.subarray(5, 9), 2)).toThrow(RangeError);
+    expect(() => raw.sgemm(false, false, 2, 2, 3, 1, A, 3, buf.subarray(0, 6), 2, 0, buf.subarray(2, 6), 2)).toThrow(RangeError);
+    // sgemmBiasAct checks its bias too.
+    const fused = [...good, new Float32Array(2), false, true];
+    expect(() => raw.sgemmBiasAct(...fused)).not.toThrow();
+    expect(() => raw.sgemmBiasAct(...good, new Float32Array(1), false, true)).toThrow(RangeError);
+    expect(() => raw.sgemmBiasAct(...good, new Float64Array(2), false, true)).toThrow(TypeError);
+    expect(() => raw.sgemmBiasAct(...good, null, 1, true)).toThrow(TypeError);
+    expect(() => raw.sgemmBiasAct(...good, C, false, false)).toThrow(RangeError);
+  });
+});
