@@ -8,8 +8,7 @@
 import type { Tensor } from '../tensor/tensor';
 import { ValueError, DTypeError, describe } from '../errors';
 import { ParamVector, axpy, dot, lossValue, maxAbs, sumAbs } from './vec';
-
-export type Closure = () => Tensor | number;
+import type { Closure } from './optimizer';
 
 export interface LBFGSOptions {
   /** Step length: the line search's first trial, or the fixed step without one (default 1). */
