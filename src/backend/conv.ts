@@ -1,3 +1,84 @@
-/** Convolution and pooling kernels. */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface ConvOps {}
+/**
+ * Convolution, pooling and BatchNorm2d kernels over NCHW Float32Arrays (weights [out, in/groups, kh,
+ * kw] as PyTorch). The outputs' sizes follow PyTorch: oh = floor((h + 2 padH - dilationH (kh - 1) - 1)
+ * / strideH) + 1. Every output and gradient buffer is overwritten, never accumulated into.
+ * Geometry arguments always come in this order: n, c, h, w, outChannels, kh, kw, strideH, strideW,
+ * padH, padW, dilationH, dilationW, groups (conv) or n, c, h, w, kh, kw, strideH, strideW, padH, padW
+ * (pooling; padding at most half the kernel).
+ */
+export interface ConvOps {
+  /** out = conv2d(x, weight) + bias (bias may be null), then ReLU when relu. */
+  conv2dForward(
+    x: Float32Array, weight: Float32Array, bias: Float32Array | null, out: Float32Array,
+    n: number, c: number, h: number, w: number, outChannels: number, kh: number, kw: number,
+    strideH: number, strideW: number, padH: number, padW: number, dilationH: number, dilationW: number,
+    groups: number, relu: boolean,
+  ): void;
+  /** gradInput [n, c, h, w] from gradOut [n, outChannels, oh, ow]. */
+  conv2dBackwardInput(
+    gradOut: Float32Array, weight: Float32Array, gradInput: Float32Array,
+    n: number, c: number, h: number, w: number, outChannels: number, kh: number, kw: number,
+    strideH: number, strideW: number, padH: number, padW: number, dilationH: number, dilationW: number,
+    groups: number,
+  ): void;
+  /** gradWeight [outChannels, c/groups, kh, kw] and gradBias [outChannels] (may be null). */
+  conv2dBackwardWeight(
+    x: Float32Array, gradOut: Float32Array, gradWeight: Float32Array, gradBias: Float32Array | null,
+    n: number, c: number, h: number, w: number, outChannels: number, kh: number, kw: number,
+    strideH: number, strideW: number, padH: number, padW: number, dilationH: number, dilationW: number,
+    groups: number,
+  ): void;
+
+  /** out = window maxima; indices = flat iy * w + ix of each maximum inside its plane. */
+  maxPool2dForward(
+    x: Float32Array, out: Float32Array, indices: Int32Array,
+    n: number, c: number, h: number, w: number, kh: number, kw: number,
+    strideH: number, strideW: number, padH: number, padW: number,
+  ): void;
+  maxPool2dBackward(
+    gradOut: Float32Array, indices: Int32Array, gradInput: Float32Array,
+    n: number, c: number, h: number, w: number, kh: number, kw: number,
+    strideH: number, strideW: number, padH: number, padW: number,
+  ): void;
+  avgPool2dForward(
+    x: Float32Array, out: Float32Array,
+    n: number, c: number, h: number, w: number, kh: number, kw: number,
+    strideH: number, strideW: number, padH: number, padW: number, countIncludePad: boolean,
+  ): void;
+  avgPool2dBackward(
+    gradOut: Float32Array, gradInput: Float32Array,
+    n: number, c: number, h: number, w: number, kh: number, kw: number,
+    strideH: number, strideW: number, padH: number, padW: number, countIncludePad: boolean,
+  ): void;
+  /** out[p] = mean of plane p (planes = n * c, planeSize = h * w). */
+  globalAvgPool2dForward(x: Float32Array, out: Float32Array, planes: number, planeSize: number): void;
+  globalAvgPool2dBackward(gradOut: Float32Array, gradInput: Float32Array, planes: number, planeSize: number): void;
+
+  /**
+   * Training-mode BatchNorm2d over batch statistics (weight/bias null: affine = false). Writes the
+   * batch mean and 1/sqrt(var + eps) per channel to saveMean/saveInvstd and moves the running
+   * statistics (when given) by momentum, with the unbiased variance as PyTorch. ReLU fused when relu.
+   */
+  batchNorm2dForwardTrain(
+    x: Float32Array, weight: Float32Array | null, bias: Float32Array | null, out: Float32Array,
+    saveMean: Float32Array, saveInvstd: Float32Array,
+    runningMean: Float32Array | null, runningVar: Float32Array | null,
+    n: number, c: number, planeSize: number, eps: number, momentum: number, relu: boolean,
+  ): void;
+  /** Eval-mode BatchNorm2d over the running statistics. */
+  batchNorm2dForwardEval(
+    x: Float32Array, weight: Float32Array | null, bias: Float32Array | null,
+    runningMean: Float32Array, runningVar: Float32Array, out: Float32Array,
+    n: number, c: number, planeSize: number, eps: number, relu: boolean,
+  ): void;
+  /**
+   * Training-mode backward. `out` (the forward output) masks gradOut when the ReLU was fused, else
+   * null. gradWeight/gradBias may be null.
+   */
+  batchNorm2dBackward(
+    x: Float32Array, gradOut: Float32Array, out: Float32Array | null, weight: Float32Array | null,
+    saveMean: Float32Array, saveInvstd: Float32Array, gradInput: Float32Array,
+    gradWeight: Float32Array | null, gradBias: Float32Array | null,
+    n: number, c: number, planeSize: number,
+  ): void;
+}

@@ -11,3 +11,4 @@ export { TrialStorage } from './storage';
 export { TrialPruned, type Trial, type TrialState, type TrialContext, type SearchResult, type BestTrial, type Objective, type ObjectiveResult, type Direction, type Curves } from './types';
 export { type ObjectiveModule } from './parallel';
 export * as testFunctions from './testFunctions';
+export { writeSearchReport, writeTrainingReport, reportCallback, svgChart } from './report';

@@ -202,7 +202,7 @@ export async function search(target: SearchTarget, space: Space, options: Search
   }
 
   trials.sort((a, b) => a.number - b.number);
-  return { trials, best: bestOf(trials, direction, metric), metric, direction };
+  return { trials, space, best: bestOf(trials, direction, metric), metric, direction };
 }
 
 /** The best complete trial. */

@@ -1,5 +1,5 @@
 // Shapes shared across the tune module.
-import type { Config } from './space';
+import type { Config, Space } from './space';
 import { FastgradError } from '../errors';
 
 export type Direction = 'min' | 'max';
@@ -35,6 +35,8 @@ export interface BestTrial {
 
 export interface SearchResult {
   trials: Trial[];
+  /** The space searched (reports read the scales from it). */
+  space?: Space;
   best: BestTrial;
   metric: string;
   direction: Direction;

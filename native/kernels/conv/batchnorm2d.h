@@ -1,0 +1,26 @@
+// BatchNorm2d over NCHW: statistics per channel over (n, h, w). One pass computes the statistics,
+// one normalises (with an optional fused ReLU); backward is two passes per channel. Threaded over
+// channels. gamma/beta may be null (affine = false), running statistics may be null.
+#pragma once
+
+#include <cstdint>
+
+namespace fastgrad {
+
+// Training mode: y = (x - mean) * invstd * gamma + beta over batch statistics; save_mean/save_invstd
+// [c] keep them for backward; the running statistics move by momentum (unbiased variance, as PyTorch).
+void batch_norm2d_forward_train(int64_t n, int64_t c, int64_t hw, const float* x, const float* gamma, const float* beta,
+                                float eps, float momentum, bool relu, float* y, float* save_mean, float* save_invstd,
+                                float* running_mean, float* running_var);
+
+// Eval mode: the running statistics normalise.
+void batch_norm2d_forward_eval(int64_t n, int64_t c, int64_t hw, const float* x, const float* gamma, const float* beta,
+                               const float* running_mean, const float* running_var, float eps, bool relu, float* y);
+
+// Training-mode backward. y (the forward output) is needed only with relu, to mask dy; dx, dgamma,
+// dbeta (the last two may be null) are overwritten.
+void batch_norm2d_backward(int64_t n, int64_t c, int64_t hw, const float* x, const float* dy, const float* y,
+                           const float* gamma, const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
+                           float* dbeta);
+
+}  // namespace fastgrad

@@ -1,0 +1,385 @@
+#include "kernels/conv/conv2d.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "common/thread_pool.h"
+#include "kernels/gemm/sgemm.h"
+
+namespace fastgrad {
+namespace {
+
+// The im2col buffer of one tile holds at most this many floats (256 KiB: half of a core's L2), so
+// the packing inside sgemm reads it from cache.
+constexpr int64_t kColsCapFloats = 64 * 1024;
+
+// The range [lo, hi) of output columns ox in [0, ow) whose input column ox * sw + ix0 is inside [0, w).
+inline void valid_cols(int64_t ix0, int64_t sw, int64_t w, int64_t ow, int64_t* lo, int64_t* hi) {
+  int64_t l = ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw;
+  int64_t r = w - ix0 - 1 >= 0 ? (w - ix0 - 1) / sw + 1 : 0;
+  *lo = std::min(l, ow);
+  *hi = std::max(*lo, std::min(r, ow));
+}
+
+struct Geometry {
+  Conv2dShape s;
+  int64_t oh, ow, ohw, hw, cg, ocg, kk;  // kk = cg * kh * kw: the GEMM's inner dimension
+  bool pointwise;                        // 1x1, stride 1, no padding: the image itself is cols
+  int64_t tile;                          // output pixels per im2col tile
+  explicit Geometry(const Conv2dShape& sh) : s(sh) {
+    oh = s.out_h();
+    ow = s.out_w();
+    ohw = oh * ow;
+    hw = s.h * s.w;
+    cg = s.c / s.groups;
+    ocg = s.oc / s.groups;
+    kk = cg * s.kh * s.kw;
+    pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0;
+    int64_t t = kColsCapFloats / kk;
+    t = t >= 32 ? t / 16 * 16 : 16;
+    tile = std::min(ohw, t);
+  }
+};
+
+// cols[r, p - p0] for r = (ci, ki, kj) and output pixels p in [p0, p1) of one image's group
+// (xg: its first channel). Padding reads as zero.
+void im2col(const Geometry& g, const float* xg, int64_t p0, int64_t p1, float* cols) {
+  const Conv2dShape& s = g.s;
+  const int64_t np = p1 - p0;
+  for (int64_t ci = 0; ci < g.cg; ++ci) {
+    const float* plane = xg + ci * g.hw;
+    for (int64_t ki = 0; ki < s.kh; ++ki) {
+      for (int64_t kj = 0; kj < s.kw; ++kj) {
+        float* row = cols + ((ci * s.kh + ki) * s.kw + kj) * np;
+        const int64_t ix0 = kj * s.dw - s.pw;
+        int64_t lo, hi;
+        valid_cols(ix0, s.sw, s.w, g.ow, &lo, &hi);
+        int64_t p = p0;
+        while (p < p1) {
+          const int64_t oy = p / g.ow, ox0 = p % g.ow, ox1 = std::min(g.ow, ox0 + (p1 - p));
+          float* dst = row + (p - p0) - ox0;  // dst[ox]
+          const int64_t iy = oy * s.sh - s.ph + ki * s.dh;
+          if (iy < 0 || iy >= s.h) {
+            std::fill(dst + ox0, dst + ox1, 0.f);
+          } else {
+            const int64_t a = std::max(ox0, lo), b = std::max(a, std::min(ox1, hi));
+            const float* src = plane + iy * s.w + ix0;  // src[ox * sw]
+            std::fill(dst + ox0, dst + std::min(a, ox1), 0.f);
+            if (s.sw == 1) {
+              if (b > a) std::memcpy(dst + a, src + a, static_cast<size_t>(b - a) * sizeof(float));
+            } else {
+              for (int64_t ox = a; ox < b; ++ox) dst[ox] = src[ox * s.sw];
+            }
+            std::fill(dst + std::max(b, ox0), dst + ox1, 0.f);
+          }
+          p += ox1 - ox0;
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: adds dcols[r, p - p0] into the image's group gradient dxg.
+void col2im(const Geometry& g, const float* dcols, int64_t p0, int64_t p1, float* dxg) {
+  const Conv2dShape& s = g.s;
+  const int64_t np = p1 - p0;
+  for (int64_t ci = 0; ci < g.cg; ++ci) {
+    float* plane = dxg + ci * g.hw;
+    for (int64_t ki = 0; ki < s.kh; ++ki) {
+      for (int64_t kj = 0; kj < s.kw; ++kj) {
+        const float* row = dcols + ((ci * s.kh + ki) * s.kw + kj) * np;
+        const int64_t ix0 = kj * s.dw - s.pw;
+        int64_t lo, hi;
+        valid_cols(ix0, s.sw, s.w, g.ow, &lo, &hi);
+        int64_t p = p0;
+        while (p < p1) {
+          const int64_t oy = p / g.ow, ox0 = p % g.ow, ox1 = std::min(g.ow, ox0 + (p1 - p));
+          const float* src = row + (p - p0) - ox0;
+          const int64_t iy = oy * s.sh - s.ph + ki * s.dh;
+          if (iy >= 0 && iy < s.h) {
+            const int64_t a = std::max(ox0, lo), b = std::min(ox1, hi);
+            float* dst = plane + iy * s.w + ix0;
+            if (s.sw == 1) {
+              for (int64_t ox = a; ox < b; ++ox) dst[ox] += src[ox];
+            } else {
+              for (int64_t ox = a; ox < b; ++ox) dst[ox * s.sw] += src[ox];
+            }
+          }
+          p += ox1 - ox0;
+        }
+      }
+    }
+  }
+}
+
+float* scratch(size_t n) {
+  thread_local std::vector<float> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
+}
+
+// Runs fn(first, last, task) over contiguous chunks of the batch: one chunk per thread when there
+// are enough images (sgemm then runs single-threaded inside each task), else one chunk on this
+// thread so that sgemm can use the pool itself.
+template <typename F>
+int for_image_chunks(int64_t n, const F& fn) {
+  const int64_t t = std::min<int64_t>(num_threads(), n);
+  if (t <= 1) {
+    fn(int64_t{0}, n, 0);
+    return 1;
+  }
+  parallel_for(static_cast<int>(t), [&](int task) { fn(n * task / t, n * (task + 1) / t, task); });
+  return static_cast<int>(t);
+}
+
+// ---- GEMM path ----
+
+void forward_gemm(const Geometry& g, const float* x, const float* weight, const float* bias, bool relu, float* y) {
+  const Conv2dShape& s = g.s;
+  for_image_chunks(s.n, [&](int64_t first, int64_t last, int) {
+    float* cols = g.pointwise ? nullptr : scratch(static_cast<size_t>(g.kk * g.tile));
+    for (int64_t img = first; img < last; ++img) {
+      for (int64_t gr = 0; gr < s.groups; ++gr) {
+        const float* xg = x + (img * s.c + gr * g.cg) * g.hw;
+        const float* wg = weight + gr * g.ocg * g.kk;
+        float* yg = y + (img * s.oc + gr * g.ocg) * g.ohw;
+        GemmEpilogue ep;
+        ep.bias = bias ? bias + gr * g.ocg : nullptr;
+        ep.bias_per_row = true;
+        ep.act = relu ? Activation::kRelu : Activation::kNone;
+        for (int64_t p0 = 0; p0 < g.ohw; p0 += g.tile) {
+          const int64_t p1 = std::min(g.ohw, p0 + g.tile);
+          if (g.pointwise) {
+            sgemm(false, false, g.ocg, p1 - p0, g.kk, 1.f, wg, g.kk, xg + p0, g.hw, 0.f, yg + p0, g.ohw, &ep);
+          } else {
+            im2col(g, xg, p0, p1, cols);
+            sgemm(false, false, g.ocg, p1 - p0, g.kk, 1.f, wg, g.kk, cols, p1 - p0, 0.f, yg + p0, g.ohw, &ep);
+          }
+        }
+      }
+    }
+  });
+}
+
+void backward_input_gemm(const Geometry& g, const float* dy, const float* weight, float* dx) {
+  const Conv2dShape& s = g.s;
+  for_image_chunks(s.n, [&](int64_t first, int64_t last, int) {
+    float* dcols = g.pointwise ? nullptr : scratch(static_cast<size_t>(g.kk * g.tile));
+    for (int64_t img = first; img < last; ++img) {
+      float* dximg = dx + img * s.c * g.hw;
+      if (!g.pointwise) std::memset(dximg, 0, static_cast<size_t>(s.c * g.hw) * sizeof(float));
+      for (int64_t gr = 0; gr < s.groups; ++gr) {
+        float* dxg = dximg + gr * g.cg * g.hw;
+        const float* wg = weight + gr * g.ocg * g.kk;
+        const float* dyg = dy + (img * s.oc + gr * g.ocg) * g.ohw;
+        for (int64_t p0 = 0; p0 < g.ohw; p0 += g.tile) {
+          const int64_t p1 = std::min(g.ohw, p0 + g.tile);
+          if (g.pointwise) {
+            sgemm(true, false, g.kk, p1 - p0, g.ocg, 1.f, wg, g.kk, dyg + p0, g.ohw, 0.f, dxg + p0, g.hw);
+          } else {
+            sgemm(true, false, g.kk, p1 - p0, g.ocg, 1.f, wg, g.kk, dyg + p0, g.ohw, 0.f, dcols, p1 - p0);
+            col2im(g, dcols, p0, p1, dxg);
+          }
+        }
+      }
+    }
+  });
+}
+
+void bias_grad(const Conv2dShape& s, int64_t ohw, const float* dy, float* dbias) {
+  for (int64_t o = 0; o < s.oc; ++o) dbias[o] = 0.f;
+  for (int64_t img = 0; img < s.n; ++img) {
+    for (int64_t o = 0; o < s.oc; ++o) {
+      const float* row = dy + (img * s.oc + o) * ohw;
+      float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      int64_t p = 0;
+      for (; p + 8 <= ohw; p += 8)
+        for (int j = 0; j < 8; ++j) acc[j] += row[p + j];
+      float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+      for (; p < ohw; ++p) sum += row[p];
+      dbias[o] += sum;
+    }
+  }
+}
+
+void backward_weight_gemm(const Geometry& g, const float* x, const float* dy, float* dweight) {
+  const Conv2dShape& s = g.s;
+  const int64_t wsize = s.oc * g.kk;
+  const int64_t t = std::min<int64_t>(num_threads(), s.n);
+  // Task 0 accumulates into dweight itself, task i > 0 into extra[i - 1]; then one reduction.
+  std::vector<float> extra(static_cast<size_t>(t > 1 ? (t - 1) * wsize : 0));
+  for_image_chunks(s.n, [&](int64_t first, int64_t last, int task) {
+    float* acc = task == 0 ? dweight : extra.data() + (task - 1) * wsize;
+    std::memset(acc, 0, static_cast<size_t>(wsize) * sizeof(float));
+    float* cols = g.pointwise ? nullptr : scratch(static_cast<size_t>(g.kk * g.tile));
+    for (int64_t img = first; img < last; ++img) {
+      for (int64_t gr = 0; gr < s.groups; ++gr) {
+        const float* xg = x + (img * s.c + gr * g.cg) * g.hw;
+        const float* dyg = dy + (img * s.oc + gr * g.ocg) * g.ohw;
+        float* accg = acc + gr * g.ocg * g.kk;
+        for (int64_t p0 = 0; p0 < g.ohw; p0 += g.tile) {
+          const int64_t p1 = std::min(g.ohw, p0 + g.tile);
+          if (g.pointwise) {
+            sgemm(false, true, g.ocg, g.kk, p1 - p0, 1.f, dyg + p0, g.ohw, xg + p0, g.hw, 1.f, accg, g.kk);
+          } else {
+            im2col(g, xg, p0, p1, cols);
+            sgemm(false, true, g.ocg, g.kk, p1 - p0, 1.f, dyg + p0, g.ohw, cols, p1 - p0, 1.f, accg, g.kk);
+          }
+        }
+      }
+    }
+  });
+  for (int64_t i = 1; i < t; ++i) {
+    const float* e = extra.data() + (i - 1) * wsize;
+    for (int64_t j = 0; j < wsize; ++j) dweight[j] += e[j];
+  }
+}
+
+// ---- Depthwise path: one input channel per group, `mult` output channels per input channel ----
+
+void forward_depthwise(const Geometry& g, const float* x, const float* weight, const float* bias, bool relu, float* y) {
+  const Conv2dShape& s = g.s;
+  const int64_t mult = g.ocg;
+  parallel_range(static_cast<size_t>(s.n * s.oc), 4, 1, [&](size_t b, size_t e) {
+    for (size_t plane = b; plane < e; ++plane) {
+      const int64_t img = static_cast<int64_t>(plane) / s.oc, o = static_cast<int64_t>(plane) % s.oc;
+      const float* in = x + (img * s.c + o / mult) * g.hw;
+      const float* wk = weight + o * s.kh * s.kw;
+      float* out = y + static_cast<int64_t>(plane) * g.ohw;
+      std::fill(out, out + g.ohw, bias ? bias[o] : 0.f);
+      for (int64_t ki = 0; ki < s.kh; ++ki) {
+        for (int64_t kj = 0; kj < s.kw; ++kj) {
+          const float wv = wk[ki * s.kw + kj];
+          const int64_t ix0 = kj * s.dw - s.pw;
+          int64_t lo, hi;
+          valid_cols(ix0, s.sw, s.w, g.ow, &lo, &hi);
+          for (int64_t oy = 0; oy < g.oh; ++oy) {
+            const int64_t iy = oy * s.sh - s.ph + ki * s.dh;
+            if (iy < 0 || iy >= s.h) continue;
+            const float* src = in + iy * s.w + ix0;
+            float* dst = out + oy * g.ow;
+            if (s.sw == 1) {
+              for (int64_t ox = lo; ox < hi; ++ox) dst[ox] += wv * src[ox];
+            } else {
+              for (int64_t ox = lo; ox < hi; ++ox) dst[ox] += wv * src[ox * s.sw];
+            }
+          }
+        }
+      }
+      if (relu)
+        for (int64_t p = 0; p < g.ohw; ++p) out[p] = out[p] > 0.f ? out[p] : 0.f;
+    }
+  });
+}
+
+void backward_input_depthwise(const Geometry& g, const float* dy, const float* weight, float* dx) {
+  const Conv2dShape& s = g.s;
+  const int64_t mult = g.ocg;
+  parallel_range(static_cast<size_t>(s.n * s.c), 4, 1, [&](size_t b, size_t e) {
+    for (size_t plane = b; plane < e; ++plane) {
+      const int64_t img = static_cast<int64_t>(plane) / s.c, ci = static_cast<int64_t>(plane) % s.c;
+      float* din = dx + static_cast<int64_t>(plane) * g.hw;
+      std::fill(din, din + g.hw, 0.f);
+      for (int64_t m = 0; m < mult; ++m) {
+        const int64_t o = ci * mult + m;
+        const float* dout = dy + (img * s.oc + o) * g.ohw;
+        const float* wk = weight + o * s.kh * s.kw;
+        for (int64_t ki = 0; ki < s.kh; ++ki) {
+          for (int64_t kj = 0; kj < s.kw; ++kj) {
+            const float wv = wk[ki * s.kw + kj];
+            const int64_t ix0 = kj * s.dw - s.pw;
+            int64_t lo, hi;
+            valid_cols(ix0, s.sw, s.w, g.ow, &lo, &hi);
+            for (int64_t oy = 0; oy < g.oh; ++oy) {
+              const int64_t iy = oy * s.sh - s.ph + ki * s.dh;
+              if (iy < 0 || iy >= s.h) continue;
+              float* dst = din + iy * s.w + ix0;
+              const float* src = dout + oy * g.ow;
+              if (s.sw == 1) {
+                for (int64_t ox = lo; ox < hi; ++ox) dst[ox] += wv * src[ox];
+              } else {
+                for (int64_t ox = lo; ox < hi; ++ox) dst[ox * s.sw] += wv * src[ox];
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+void backward_weight_depthwise(const Geometry& g, const float* x, const float* dy, float* dweight) {
+  const Conv2dShape& s = g.s;
+  const int64_t mult = g.ocg;
+  parallel_range(static_cast<size_t>(s.oc), 1, 1, [&](size_t b, size_t e) {
+    for (size_t ou = b; ou < e; ++ou) {
+      const int64_t o = static_cast<int64_t>(ou);
+      for (int64_t ki = 0; ki < s.kh; ++ki) {
+        for (int64_t kj = 0; kj < s.kw; ++kj) {
+          const int64_t ix0 = kj * s.dw - s.pw;
+          int64_t lo, hi;
+          valid_cols(ix0, s.sw, s.w, g.ow, &lo, &hi);
+          double total = 0;
+          for (int64_t img = 0; img < s.n; ++img) {
+            const float* in = x + (img * s.c + o / mult) * g.hw;
+            const float* dout = dy + (img * s.oc + o) * g.ohw;
+            float acc = 0.f;
+            for (int64_t oy = 0; oy < g.oh; ++oy) {
+              const int64_t iy = oy * s.sh - s.ph + ki * s.dh;
+              if (iy < 0 || iy >= s.h) continue;
+              const float* src = in + iy * s.w + ix0;
+              const float* d = dout + oy * g.ow;
+              for (int64_t ox = lo; ox < hi; ++ox) acc += d[ox] * src[ox * s.sw];
+            }
+            total += acc;
+          }
+          dweight[(o * s.kh + ki) * s.kw + kj] = static_cast<float>(total);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void conv2d_forward(const Conv2dShape& s, const float* x, const float* weight, const float* bias, bool relu, float* y) {
+  Geometry g(s);
+  if (g.ohw == 0 || s.n == 0 || s.oc == 0) return;
+  if (g.cg == 1 && s.groups > 1) {
+    forward_depthwise(g, x, weight, bias, relu, y);
+  } else {
+    forward_gemm(g, x, weight, bias, relu, y);
+  }
+}
+
+void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* weight, float* dx) {
+  Geometry g(s);
+  if (s.n == 0 || s.c == 0) return;
+  if (g.ohw == 0 || s.oc == 0) {
+    std::memset(dx, 0, static_cast<size_t>(s.n * s.c * g.hw) * sizeof(float));
+    return;
+  }
+  if (g.cg == 1 && s.groups > 1) {
+    backward_input_depthwise(g, dy, weight, dx);
+  } else {
+    backward_input_gemm(g, dy, weight, dx);
+  }
+}
+
+void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dweight, float* dbias) {
+  Geometry g(s);
+  if (s.n == 0 || g.ohw == 0) {
+    std::memset(dweight, 0, static_cast<size_t>(s.oc * g.kk) * sizeof(float));
+    if (dbias) std::memset(dbias, 0, static_cast<size_t>(s.oc) * sizeof(float));
+    return;
+  }
+  if (g.cg == 1 && s.groups > 1) {
+    backward_weight_depthwise(g, x, dy, dweight);
+  } else {
+    backward_weight_gemm(g, x, dy, dweight);
+  }
+  if (dbias) bias_grad(s, g.ohw, dy, dbias);
+}
+
+}  // namespace fastgrad

@@ -1,0 +1,95 @@
+// BatchNorm2d over NCHW (statistics per channel over batch and plane), beside its backward; an
+// optional fused ReLU.
+import { Tensor, shapeString } from '../../tensor/tensor';
+import { record } from '../engine';
+import { backend } from '../../backend';
+import { DTypeError, ShapeError, ValueError, checkFinite, describe } from '../../errors';
+
+export interface BatchNorm2dOptions {
+  /** Batch statistics (and running statistics updated) when true; running statistics when false. */
+  training: boolean;
+  momentum?: number;
+  eps?: number;
+  /** Fuses max(0, .) after the affine map. */
+  relu?: boolean;
+}
+
+function checkChannelVector(name: string, t: Tensor | null, c: number, x: Tensor): void {
+  if (t === null || t === undefined) return;
+  if (!(t instanceof Tensor)) throw new DTypeError(`batchNorm2d: ${name} must be a Tensor or null, got ${describe(t)}`);
+  if (t.size !== c) throw new ShapeError(`batchNorm2d: ${name} must have ${c} elements (one per channel of input ${shapeString(x.shape)}), got shape ${shapeString(t.shape)}`);
+}
+
+/**
+ * y = (x - mean) / sqrt(var + eps) * weight + bias per channel. In training the batch statistics are
+ * used and runningMean/runningVar (when given) move by momentum (unbiased variance); in eval the
+ * running statistics are used.
+ */
+export function batchNorm2d(
+  x: Tensor, weight: Tensor | null, bias: Tensor | null,
+  runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNorm2dOptions,
+): Tensor {
+  if (!(x instanceof Tensor)) throw new DTypeError(`batchNorm2d: input must be a Tensor, got ${describe(x)}`);
+  if (x.ndim !== 4) throw new ShapeError(`batchNorm2d: input must be 4-D [batch, channels, height, width], got shape ${shapeString(x.shape)}`);
+  const [n, c, h, w] = x.shape;
+  const hw = h * w;
+  weight = weight ?? null;
+  bias = bias ?? null;
+  runningMean = runningMean ?? null;
+  runningVar = runningVar ?? null;
+  checkChannelVector('weight', weight, c, x);
+  checkChannelVector('bias', bias, c, x);
+  checkChannelVector('runningMean', runningMean, c, x);
+  checkChannelVector('runningVar', runningVar, c, x);
+  const eps = checkFinite("batchNorm2d: option 'eps'", opts.eps ?? 1e-5);
+  const momentum = checkFinite("batchNorm2d: option 'momentum'", opts.momentum ?? 0.1);
+  if (!(eps > 0)) throw new ValueError(`batchNorm2d: option 'eps' must be > 0, got ${eps}`);
+  if (momentum < 0 || momentum > 1) throw new ValueError(`batchNorm2d: option 'momentum' must be in [0, 1], got ${momentum}`);
+  const relu = opts.relu ?? false;
+  const be = backend();
+  const out = new Float32Array(x.size);
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+
+  if (!opts.training) {
+    if (!runningMean || !runningVar) throw new ValueError('batchNorm2d: eval mode needs runningMean and runningVar');
+    be.batchNorm2dForwardEval(x.data, weight?.data ?? null, bias?.data ?? null, runningMean.data, runningVar.data, out, n, c, hw, eps, relu);
+    const rm = runningMean.data.slice(), rv = runningVar.data.slice();
+    return record(new Tensor(out, x.shape), 'batchNorm2d', inputs, (grad) => {
+      // An affine map per channel: dx = dy * weight * invstd; dweight = sum(dy * xhat); dbias = sum(dy).
+      const gx = x.requiresGrad ? new Float32Array(x.size) : null;
+      const gw = weight ? new Float32Array(c) : null, gb = bias ? new Float32Array(c) : null;
+      for (let ch = 0; ch < c; ch++) {
+        const invstd = 1 / Math.sqrt(rv[ch] + eps);
+        const scale = (weight ? weight.data[ch] : 1) * invstd;
+        let sdy = 0, sdyx = 0;
+        for (let b = 0; b < n; b++) {
+          for (let i = 0; i < hw; i++) {
+            const j = (b * c + ch) * hw + i;
+            const g = relu && !(out[j] > 0) ? 0 : grad[j];
+            sdy += g;
+            sdyx += g * (x.data[j] - rm[ch]) * invstd;
+            if (gx) gx[j] = g * scale;
+          }
+        }
+        if (gw) gw[ch] = sdyx;
+        if (gb) gb[ch] = sdy;
+      }
+      return [gx, ...(weight ? [gw] : []), ...(bias ? [gb] : [])];
+    });
+  }
+
+  if (n * hw < 2) {
+    throw new ValueError(`batchNorm2d: training needs more than one value per channel, got input ${shapeString(x.shape)}`);
+  }
+  const saveMean = new Float32Array(c), saveInvstd = new Float32Array(c);
+  be.batchNorm2dForwardTrain(
+    x.data, weight?.data ?? null, bias?.data ?? null, out, saveMean, saveInvstd,
+    runningMean?.data ?? null, runningVar?.data ?? null, n, c, hw, eps, momentum, relu,
+  );
+  return record(new Tensor(out, x.shape), 'batchNorm2d', inputs, (grad) => {
+    const gx = new Float32Array(x.size);
+    const gw = weight ? new Float32Array(c) : null, gb = bias ? new Float32Array(c) : null;
+    be.batchNorm2dBackward(x.data, grad, relu ? out : null, weight?.data ?? null, saveMean, saveInvstd, gx, gw, gb, n, c, hw);
+    return [x.requiresGrad ? gx : null, ...(weight ? [gw] : []), ...(bias ? [gb] : [])];
+  });
+}

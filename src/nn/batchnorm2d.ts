@@ -1,0 +1,67 @@
+// nn.BatchNorm2d: per-channel normalisation of NCHW activations with running statistics (PyTorch's
+// options, defaults and state-dict names: weight, bias, running_mean, running_var).
+import { Module } from './module';
+import { Tensor } from '../tensor/tensor';
+import { ones, zeros } from '../tensor/creation';
+import { batchNorm2d } from '../autograd/ops/batchnorm2d';
+import { ShapeError, ValueError, checkBool, checkFinite, checkInt } from '../errors';
+import { shapeString } from '../tensor/tensor';
+
+export interface BatchNorm2dLayerOptions {
+  eps?: number;
+  /** Weight of the new batch statistic in the running average (PyTorch's default 0.1). */
+  momentum?: number;
+  /** Learnable per-channel scale and shift. */
+  affine?: boolean;
+  /** Keep running statistics for eval mode (else eval uses batch statistics too). */
+  trackRunningStats?: boolean;
+}
+
+export class BatchNorm2d extends Module {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+
+  constructor(numFeatures: number, opts: BatchNorm2dLayerOptions = {}) {
+    super();
+    this.numFeatures = checkInt("BatchNorm2d: argument 'numFeatures'", numFeatures, 1);
+    this.eps = checkFinite("BatchNorm2d: option 'eps'", opts.eps ?? 1e-5);
+    this.momentum = checkFinite("BatchNorm2d: option 'momentum'", opts.momentum ?? 0.1);
+    if (!(this.eps > 0)) throw new ValueError(`BatchNorm2d: option 'eps' must be > 0, got ${this.eps}`);
+    if (this.momentum < 0 || this.momentum > 1) throw new ValueError(`BatchNorm2d: option 'momentum' must be in [0, 1], got ${this.momentum}`);
+    this.affine = checkBool("BatchNorm2d: option 'affine'", opts.affine ?? true);
+    this.trackRunningStats = checkBool("BatchNorm2d: option 'trackRunningStats'", opts.trackRunningStats ?? true);
+    if (this.affine) {
+      this.registerParameter('weight', ones([numFeatures]));
+      this.registerParameter('bias', zeros([numFeatures]));
+    }
+    if (this.trackRunningStats) {
+      this.registerBuffer('running_mean', zeros([numFeatures]));
+      this.registerBuffer('running_var', ones([numFeatures]));
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.forwardFused(x, false);
+  }
+
+  /** forward followed by ReLU in one pass (for models that fuse BatchNorm2d + ReLU). */
+  forwardFused(x: Tensor, relu: boolean): Tensor {
+    if (x instanceof Tensor && x.ndim === 4 && x.shape[1] !== this.numFeatures) {
+      throw new ShapeError(`BatchNorm2d: expected ${this.numFeatures} channels, got input ${shapeString(x.shape)}`);
+    }
+    const sd = this.stateDict();
+    const useBatchStats = this.training || !this.trackRunningStats;
+    return batchNorm2d(
+      x, sd.weight ?? null, sd.bias ?? null,
+      this.trackRunningStats ? sd.running_mean : null, this.trackRunningStats ? sd.running_var : null,
+      { training: useBatchStats, momentum: this.momentum, eps: this.eps, relu },
+    );
+  }
+
+  config(): Record<string, unknown> {
+    return { numFeatures: this.numFeatures, eps: this.eps, momentum: this.momentum, affine: this.affine, trackRunningStats: this.trackRunningStats };
+  }
+}

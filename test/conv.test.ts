@@ -1,0 +1,335 @@
+// Conv2d, pooling and BatchNorm2d: native kernels against the pure-JS oracle on every ISA, finite-
+// difference gradient checks through autograd, PyTorch golden values, and typed errors for bad input.
+import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as fg from '../src';
+import { getBackend, type Backend } from '../src/backend';
+import { conv2d, maxPool2d, avgPool2d, globalAvgPool2d, batchNorm2d } from '../src/autograd/ops';
+import { gradcheck, param } from './helpers/gradcheck';
+
+const js = getBackend('js')!;
+const native = getBackend('native');
+
+function randArray(n: number, seed: number): Float32Array {
+  return fg.rand([n], { seed, low: -1, high: 1 }).data;
+}
+
+function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i], a = actual[i];
+    if (!(Math.abs(a - e) <= tol * (1 + Math.abs(e)))) {
+      throw new Error(`${what}: element ${i}: got ${a}, expected ${e} (tol ${tol})`);
+    }
+  }
+}
+
+// [n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups]
+type Geo = [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+const convGrid: Geo[] = [
+  [2, 3, 7, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+  [3, 1, 28, 28, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1], // the CNN's first layer
+  [2, 8, 14, 14, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1], // its second, narrower
+  [2, 4, 9, 8, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2], // general groups, stride, dilation
+  [1, 6, 8, 8, 6, 3, 3, 2, 2, 2, 2, 2, 2, 6], // depthwise
+  [2, 3, 7, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 3], // depthwise with multiplier 2
+  [2, 5, 6, 7, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1], // pointwise
+  [1, 3, 5, 5, 2, 5, 5, 1, 1, 0, 0, 1, 1, 1], // kernel = image
+  [2, 2, 11, 13, 3, 4, 3, 3, 2, 2, 1, 1, 1, 1], // even kernel, odd strides
+  [1, 40, 30, 30, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1], // k * pixels beyond one im2col tile
+];
+
+function convOut(g: Geo): [number, number] {
+  const [, , h, w, , kh, kw, sh, sw, ph, pw, dh, dw] = g;
+  return [Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1];
+}
+
+function runConv(be: Backend, g: Geo, seed: number, relu: boolean) {
+  const [n, c, h, w, oc, kh, kw, , , , , , , groups] = g;
+  const [oh, ow] = convOut(g);
+  const x = randArray(n * c * h * w, seed);
+  const wt = randArray(oc * (c / groups) * kh * kw, seed + 1);
+  const b = randArray(oc, seed + 2);
+  const dy = randArray(n * oc * oh * ow, seed + 3);
+  const y = new Float32Array(n * oc * oh * ow);
+  be.conv2dForward(x, wt, b, y, ...g, relu);
+  const dx = new Float32Array(x.length).fill(NaN);
+  be.conv2dBackwardInput(dy, wt, dx, ...g);
+  const dw = new Float32Array(wt.length).fill(NaN), db = new Float32Array(oc).fill(NaN);
+  be.conv2dBackwardWeight(x, dy, dw, db, ...g);
+  return { y, dx, dw, db };
+}
+
+describe.runIf(native)('native conv kernels match the pure-JS oracle on every ISA', () => {
+  const isas = native!.availableIsas();
+  const restore = native!.isa();
+  it.each(isas)('conv2d forward, input and weight gradients (%s)', (isa) => {
+    native!.setIsa(isa);
+    try {
+      for (const [i, g] of convGrid.entries()) {
+        for (const relu of [false, true]) {
+          const want = runConv(js, g, 10 * i, relu);
+          const got = runConv(native!, g, 10 * i, relu);
+          const k = g[1] / g[13] * g[5] * g[6];
+          const tol = 2e-6 * Math.max(k, g[0] * convOut(g)[0] * convOut(g)[1]);
+          expectClose(got.y, want.y, 1e-5 * k, `forward ${g} relu=${relu}`);
+          expectClose(got.dx, want.dx, 1e-5 * g[4], `input grad ${g}`);
+          expectClose(got.dw, want.dw, tol, `weight grad ${g}`);
+          expectClose(got.db, want.db, tol, `bias grad ${g}`);
+        }
+      }
+    } finally {
+      native!.setIsa(restore);
+    }
+  });
+
+  it.each(isas)('pooling and BatchNorm2d (%s)', (isa) => {
+    native!.setIsa(isa);
+    try {
+      const pools: [number, number, number, number, number, number, number, number, number, number][] = [
+        [2, 3, 28, 28, 2, 2, 2, 2, 0, 0],
+        [2, 3, 7, 8, 3, 3, 2, 2, 1, 1],
+        [1, 2, 9, 7, 3, 2, 1, 2, 1, 1],
+        [2, 2, 5, 5, 5, 5, 1, 1, 0, 0],
+      ];
+      for (const [i, p] of pools.entries()) {
+        const [n, c, h, w, kh, kw, sh, sw, ph, pw] = p;
+        const oh = Math.floor((h + 2 * ph - kh) / sh) + 1, ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
+        const x = randArray(n * c * h * w, 100 + i), dy = randArray(n * c * oh * ow, 200 + i);
+        const run = (be: Backend) => {
+          const y = new Float32Array(n * c * oh * ow), idx = new Int32Array(y.length), dx = new Float32Array(x.length);
+          be.maxPool2dForward(x, y, idx, ...p);
+          be.maxPool2dBackward(dy, idx, dx, ...p);
+          const ya = new Float32Array(y.length), dxa = new Float32Array(x.length);
+          const yb = new Float32Array(y.length), dxb = new Float32Array(x.length);
+          be.avgPool2dForward(x, ya, ...p, true);
+          be.avgPool2dBackward(dy, dxa, ...p, true);
+          be.avgPool2dForward(x, yb, ...p, false);
+          be.avgPool2dBackward(dy, dxb, ...p, false);
+          return { y, idx, dx, ya, dxa, yb, dxb };
+        };
+        const want = run(js), got = run(native!);
+        expect(Array.from(got.idx)).toEqual(Array.from(want.idx));
+        for (const k of ['y', 'dx', 'ya', 'dxa', 'yb', 'dxb'] as const) expectClose(got[k], want[k], 1e-6, `pool ${p} ${k}`);
+      }
+      const ga = randArray(6 * 49, 300), gy = new Float32Array(6), gj = new Float32Array(6);
+      native!.globalAvgPool2dForward(ga, gy, 6, 49);
+      js.globalAvgPool2dForward(ga, gj, 6, 49);
+      expectClose(gy, gj, 1e-6, 'global avg pool');
+
+      for (const [n, c, hw] of [[4, 3, 25], [16, 32, 196], [1, 5, 3]]) {
+        for (const relu of [false, true]) {
+          const x = randArray(n * c * hw, 400).map((v, i) => v * 3 + (i % 7)), dy = randArray(n * c * hw, 401);
+          const gamma = randArray(c, 402), beta = randArray(c, 403);
+          const run = (be: Backend) => {
+            const y = new Float32Array(x.length), sm = new Float32Array(c), si = new Float32Array(c);
+            const rm = new Float32Array(c).fill(0.5), rv = new Float32Array(c).fill(2);
+            be.batchNorm2dForwardTrain(x, gamma, beta, y, sm, si, rm, rv, n, c, hw, 1e-5, 0.1, relu);
+            const dx = new Float32Array(x.length), dg = new Float32Array(c), db = new Float32Array(c);
+            be.batchNorm2dBackward(x, dy, relu ? y : null, gamma, sm, si, dx, dg, db, n, c, hw);
+            const ye = new Float32Array(x.length);
+            be.batchNorm2dForwardEval(x, gamma, beta, rm, rv, ye, n, c, hw, 1e-5, relu);
+            return { y, sm, si, rm, rv, dx, dg, db, ye };
+          };
+          const want = run(js), got = run(native!);
+          for (const k of ['y', 'sm', 'si', 'rm', 'rv', 'dx', 'dg', 'db', 'ye'] as const) {
+            expectClose(got[k], want[k], k === 'dg' || k === 'db' ? 1e-4 : 2e-5, `batchnorm [${n}, ${c}, ${hw}] relu=${relu} ${k}`);
+          }
+        }
+      }
+    } finally {
+      native!.setIsa(restore);
+    }
+  });
+});
+
+describe('gradients by finite differences', () => {
+  const x = (shape: number[], seed: number) => param(shape, seed, -1, 1);
+  it('conv2d over shapes, strides, paddings, dilations and groups', () => {
+    const cases: [number[], number[], fg.nn.Conv2dLayerOptions & { relu?: boolean }][] = [
+      [[2, 3, 5, 6], [4, 3, 3, 3], { padding: 1 }],
+      [[1, 2, 7, 7], [3, 2, 3, 2], { stride: [2, 1], padding: [1, 0], dilation: [1, 2] }],
+      [[1, 4, 6, 6], [4, 2, 3, 3], { groups: 2, padding: 1, stride: 2 }],
+      [[2, 3, 6, 5], [6, 1, 3, 3], { groups: 3, padding: 2, dilation: 2 }],
+      [[1, 3, 4, 4], [2, 3, 1, 1], {}],
+      [[1, 2, 5, 5], [3, 2, 3, 3], { padding: 'same', relu: true }],
+    ];
+    for (const [i, [xs, ws, opts]] of cases.entries()) {
+      const { relu, ...rest } = opts;
+      const b = x([ws[0]], 3 * i + 2);
+      gradcheck((a, w, bb) => conv2d(a, w, bb, { ...rest, relu }), [x(xs, 3 * i), x(ws, 3 * i + 1), b]);
+    }
+    gradcheck((a, w) => conv2d(a, w, null, { padding: 1 }), [x([1, 2, 4, 4], 50), x([2, 2, 3, 3], 51)]);
+  });
+
+  it('maxPool2d, avgPool2d, globalAvgPool2d', () => {
+    // Distinct, well separated values so that a step of eps never changes an argmax.
+    const distinct = (shape: number[], seed: number) => {
+      const t = param(shape, seed);
+      const perm = Array.from({ length: t.size }, (_, i) => i).sort((a, b) => t.data[a] - t.data[b]);
+      perm.forEach((j, r) => (t.data[j] = (r - t.size / 2) * 0.1));
+      return t;
+    };
+    gradcheck((a) => maxPool2d(a, { kernelSize: 2 }), [distinct([2, 2, 6, 6], 1)], { eps: 1e-3 });
+    gradcheck((a) => maxPool2d(a, { kernelSize: 3, stride: 2, padding: 1 }), [distinct([1, 2, 7, 6], 2)], { eps: 1e-3 });
+    gradcheck((a) => avgPool2d(a, { kernelSize: [3, 2], stride: [2, 1], padding: [1, 1] }), [x([1, 2, 7, 6], 3)]);
+    gradcheck((a) => avgPool2d(a, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }), [x([1, 2, 7, 6], 4)]);
+    gradcheck((a) => globalAvgPool2d(a), [x([2, 3, 4, 5], 5)]);
+  });
+
+  it('batchNorm2d in training and eval, with and without affine and ReLU', () => {
+    for (const relu of [false, true]) {
+      gradcheck(
+        (a, w, b) => batchNorm2d(a, w, b, null, null, { training: true, relu }),
+        [x([3, 2, 3, 4], 6), param([2], 7, 0.5, 1.5), x([2], 8)],
+        { atol: 5e-3 },
+      );
+    }
+    gradcheck((a) => batchNorm2d(a, null, null, null, null, { training: true }), [x([2, 3, 2, 2], 9)], { atol: 5e-3 });
+    const rm = fg.tensor([0.1, -0.2]), rv = fg.tensor([0.5, 2]);
+    gradcheck((a, w, b) => batchNorm2d(a, w, b, rm, rv, { training: false }), [x([2, 2, 3, 3], 10), x([2], 11), x([2], 12)]);
+  });
+});
+
+describe('agreement with PyTorch 1.13 (test/fixtures/conv.json, scripts/golden_conv.py)', () => {
+  const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'conv.json'), 'utf8'));
+  const f32 = (a: number[]) => Float32Array.from(a);
+  for (const be of ['native', 'js'] as const) {
+    it.runIf(getBackend(be))(`conv2d, pooling and BatchNorm2d on the ${be} backend`, () => {
+      const prev = fg.backendInfo().backend;
+      fg.useBackend(be);
+      try {
+        for (const c of fixture.cases) {
+          if (c.op === 'conv2d') {
+            const x = fg.tensor(f32(c.x), c.xShape).requiresGrad_(), w = fg.tensor(f32(c.weight), c.weightShape).requiresGrad_();
+            const b = c.bias ? fg.tensor(f32(c.bias), [c.bias.length]).requiresGrad_() : null;
+            const y = conv2d(x, w, b, { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups });
+            expect(y.shape).toEqual(c.outShape);
+            expectClose(y.data, c.out, 1e-5, 'conv2d out');
+            y.backward(fg.tensor(f32(c.gradOut), y.shape));
+            expectClose(x.grad!.data, c.gradX, 1e-5, 'conv2d gradX');
+            expectClose(w.grad!.data, c.gradWeight, 1e-5, 'conv2d gradWeight');
+            if (b) expectClose(b.grad!.data, c.gradBias, 1e-5, 'conv2d gradBias');
+          } else if (c.op === 'maxPool2d' || c.op === 'avgPool2d') {
+            const x = fg.tensor(f32(c.x), c.xShape).requiresGrad_();
+            const opts = { kernelSize: c.kernelSize, stride: c.stride, padding: c.padding, countIncludePad: c.countIncludePad };
+            const y = c.op === 'maxPool2d' ? maxPool2d(x, opts) : avgPool2d(x, opts);
+            expectClose(y.data, c.out, 1e-6, `${c.op} out`);
+            y.backward(fg.tensor(f32(c.gradOut), y.shape));
+            expectClose(x.grad!.data, c.gradX, 1e-6, `${c.op} gradX`);
+          } else if (c.op === 'batchNorm2d') {
+            const bn = new fg.nn.BatchNorm2d(3, { momentum: c.momentum });
+            bn.stateDict().weight.data.set(c.weight);
+            bn.stateDict().bias.data.set(c.bias);
+            for (const s of c.steps) {
+              bn.train();
+              bn.zeroGrad();
+              const x = fg.tensor(f32(s.x), c.xShape).requiresGrad_();
+              const y = bn.forward(x);
+              expectClose(y.data, s.out, 1e-5, 'bn out');
+              y.backward(fg.tensor(f32(s.gradOut), y.shape));
+              expectClose(x.grad!.data, s.gradX, 1e-4, 'bn gradX');
+              expectClose(bn.stateDict().weight.grad!.data, s.gradWeight, 1e-4, 'bn gradWeight');
+              expectClose(bn.stateDict().bias.grad!.data, s.gradBias, 1e-4, 'bn gradBias');
+              expectClose(bn.stateDict().running_mean.data, s.runningMean, 1e-5, 'bn running mean');
+              expectClose(bn.stateDict().running_var.data, s.runningVar, 1e-5, 'bn running var');
+            }
+            bn.eval();
+            const ye = bn.forward(fg.tensor(f32(c.evalX), c.evalShape));
+            expectClose(ye.data, c.evalOut, 1e-5, 'bn eval out');
+          }
+        }
+      } finally {
+        fg.useBackend(prev);
+      }
+    });
+  }
+});
+
+describe('layers', () => {
+  it('build, run, report their config and train/eval behaviour', () => {
+    const conv = new fg.nn.Conv2d(2, 4, 3, { padding: 1, seed: 1 });
+    expect(conv.weight.shape).toEqual([4, 2, 3, 3]);
+    expect(conv.config()).toEqual({ inChannels: 2, outChannels: 4, kernelSize: [3, 3], stride: [1, 1], padding: 1, dilation: [1, 1], groups: 1, bias: true });
+    const bound = 1 / Math.sqrt(18);
+    expect(Math.max(...conv.weight.data.map(Math.abs))).toBeLessThanOrEqual(bound);
+    const x = fg.randn([2, 2, 6, 6], { seed: 3 });
+    expect(conv.forward(x).shape).toEqual([2, 4, 6, 6]);
+    expect(new fg.nn.MaxPool2d(2).forward(x).shape).toEqual([2, 2, 3, 3]);
+    expect(new fg.nn.AvgPool2d(3, { stride: 1, padding: 1 }).forward(x).shape).toEqual([2, 2, 6, 6]);
+    expect(new fg.nn.AdaptiveAvgPool2d(1).forward(x).shape).toEqual([2, 2, 1, 1]);
+    expect(new fg.nn.GlobalAvgPool2d().forward(x).shape).toEqual([2, 2]);
+    expect(new fg.nn.Conv2d(4, 8, 3, { groups: 4, bias: false }).parameters().length).toBe(1);
+
+    const bn = new fg.nn.BatchNorm2d(2);
+    expect(Object.keys(bn.stateDict())).toEqual(['weight', 'bias', 'running_mean', 'running_var']);
+    const y = bn.forward(x);
+    // Batch statistics: each channel of the output has mean 0, variance 1.
+    for (let ch = 0; ch < 2; ch++) {
+      let s = 0, s2 = 0;
+      for (let b = 0; b < 2; b++) for (let i = 0; i < 36; i++) { const v = y.data[(b * 2 + ch) * 36 + i]; s += v; s2 += v * v; }
+      expect(s / 72).toBeCloseTo(0, 5);
+      expect(s2 / 72).toBeCloseTo(1, 3);
+    }
+    const rm = bn.stateDict().running_mean.data.slice();
+    bn.eval();
+    bn.forward(x);
+    expect(Array.from(bn.stateDict().running_mean.data)).toEqual(Array.from(rm)); // eval leaves them alone
+  });
+});
+
+describe('bad input gives typed errors naming the shapes', () => {
+  const w = fg.randn([4, 3, 3, 3]);
+  it('conv2d', () => {
+    expect(() => conv2d(fg.randn([3, 8, 8]), w)).toThrow(fg.ShapeError);
+    expect(() => conv2d(fg.randn([3, 8, 8]), w)).toThrow(/4-D.*\[3, 8, 8\]/);
+    expect(() => conv2d(fg.randn([1, 2, 8, 8]), w)).toThrow(/\[1, 2, 8, 8\] has 2 channels.*\[4, 3, 3, 3\]/);
+    expect(() => conv2d(fg.randn([1, 3, 2, 2]), w)).toThrow(/larger than the padded input 2x2/);
+    expect(() => conv2d(fg.randn([1, 3, 2, 2]), w, null, { padding: 1 })).not.toThrow();
+    expect(() => conv2d(fg.randn([1, 3, 8, 8]), w, fg.randn([3]))).toThrow(/bias must have shape \[4\]/);
+    expect(() => conv2d(fg.randn([1, 3, 8, 8]), w, null, { stride: 0 })).toThrow(fg.ValueError);
+    expect(() => conv2d(fg.randn([1, 3, 8, 8]), w, null, { padding: -1 })).toThrow(fg.ValueError);
+    expect(() => conv2d(fg.randn([1, 3, 8, 8]), w, null, { groups: 3 })).toThrow(fg.ShapeError);
+    expect(() => new fg.nn.Conv2d(3, 4, 3, { groups: 2 })).toThrow(fg.ValueError);
+    expect(() => new fg.nn.Conv2d(3, 4, 3).forward(fg.randn([1, 5, 8, 8]))).toThrow(/5 channels/);
+  });
+  it('pooling and batch norm', () => {
+    expect(() => maxPool2d(fg.randn([8, 8]), { kernelSize: 2 })).toThrow(fg.ShapeError);
+    expect(() => maxPool2d(fg.randn([1, 1, 3, 3]), { kernelSize: 4 })).toThrow(/larger than the padded input 3x3/);
+    expect(() => maxPool2d(fg.randn([1, 1, 8, 8]), { kernelSize: 2, padding: 2 })).toThrow(fg.ValueError);
+    expect(() => new fg.nn.BatchNorm2d(3).forward(fg.randn([2, 4, 3, 3]))).toThrow(/expected 3 channels.*\[2, 4, 3, 3\]/);
+    expect(() => new fg.nn.BatchNorm2d(3).forward(fg.randn([2, 3, 3]))).toThrow(fg.ShapeError);
+    expect(() => new fg.nn.BatchNorm2d(3).forward(fg.randn([1, 3, 1, 1]))).toThrow(/more than one value per channel/);
+  });
+  it.runIf(native)('the addon rejects what would reach memory out of bounds', () => {
+    const be = native!;
+    const x = new Float32Array(2 * 3 * 8 * 8), wt = new Float32Array(4 * 3 * 9), y = new Float32Array(2 * 4 * 64);
+    const g: Geo = [2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1];
+    expect(() => be.conv2dForward(x, wt, null, y, ...g, false)).not.toThrow();
+    expect(() => be.conv2dForward(x.subarray(1), wt, null, y, ...g, false)).toThrow(RangeError);
+    expect(() => be.conv2dForward(x, wt.subarray(1), null, y, ...g, false)).toThrow(RangeError);
+    expect(() => be.conv2dForward(x, wt, null, y.subarray(1), ...g, false)).toThrow(RangeError);
+    expect(() => be.conv2dForward(x, wt, new Float32Array(3), y, ...g, false)).toThrow(RangeError);
+    const bad = (i: number, v: number) => { const b = g.slice() as Geo; b[i] = v; return b; };
+    expect(() => be.conv2dForward(x, wt, null, y, ...bad(7, 0), false)).toThrow(RangeError); // stride 0
+    expect(() => be.conv2dForward(x, wt, null, y, ...bad(9, -1), false)).toThrow(RangeError); // padding < 0
+    expect(() => be.conv2dForward(x, wt, null, y, ...bad(11, 0), false)).toThrow(RangeError); // dilation 0
+    expect(() => be.conv2dForward(x, wt, null, y, ...bad(13, 2), false)).toThrow(RangeError); // 3 % 2
+    expect(() => be.conv2dForward(x, wt, null, y, ...bad(5, 20), false)).toThrow(RangeError); // kernel > input
+    expect(() => be.conv2dForward(x, wt, null, y, ...bad(0, 1.5), false)).toThrow(TypeError);
+    expect(() => be.conv2dBackwardWeight(x, y, wt, new Float32Array(2), ...g)).toThrow(RangeError);
+    expect(() => be.maxPool2dForward(x, y, new Int32Array(3), 2, 3, 8, 8, 2, 2, 2, 2, 0, 0)).toThrow(RangeError);
+    expect(() => be.maxPool2dForward(x, y, new Float32Array(512) as unknown as Int32Array, 2, 3, 8, 8, 2, 2, 2, 2, 0, 0)).toThrow(TypeError);
+    expect(() => be.maxPool2dForward(x, y, new Int32Array(512), 2, 3, 8, 8, 2, 2, 2, 2, 2, 0)).toThrow(RangeError);
+    // Indices from JS that point outside the plane are ignored, never written through.
+    const dx = new Float32Array(x.length);
+    be.maxPool2dBackward(new Float32Array(96).fill(1), new Int32Array(96).fill(1e6), dx, 2, 3, 8, 8, 2, 2, 2, 2, 0, 0);
+    expect(dx.every((v) => v === 0)).toBe(true);
+    const c = 3, sm = new Float32Array(c);
+    expect(() => be.batchNorm2dForwardTrain(x, null, null, y, sm, new Float32Array(2), null, null, 2, 3, 64, 1e-5, 0.1, false)).toThrow(RangeError);
+    expect(() => be.batchNorm2dForwardTrain(x, null, null, x, sm, sm, null, null, 2, 3, 65, 1e-5, 0.1, false)).toThrow(RangeError);
+    expect(() => be.batchNorm2dForwardEval(x, null, null, sm, sm, x, 2, 3, 64, 0, false)).toThrow(RangeError);
+    expect(() => be.globalAvgPool2dForward(x, sm, 7, 64)).toThrow(RangeError);
+  });
+});
