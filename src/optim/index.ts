@@ -14,4 +14,4 @@ export {
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip';
 export * from './lr_scheduler';
 export { lrSchedulerCallback, LrSchedulerCallback, type LrSchedulerCallbackOptions } from './schedule_callback';
-export { LBFGS, type LBFGSOptions, type Closure } from './lbfgs';
+export { LBFGS, type LBFGSOptions } from './lbfgs';

@@ -70,31 +70,66 @@ void sgemm_ukernel_6x16__avx2_fma(int64_t kc, const float* __restrict a, const f
   __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
   __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-#pragma GCC unroll 4
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-    _mm_prefetch(reinterpret_cast<const char*>(a + 48), _MM_HINT_T0);
-    __m256 av = _mm256_broadcast_ss(a + 0);
-    c00 = _mm256_fmadd_ps(av, b0, c00);
-    c01 = _mm256_fmadd_ps(av, b1, c01);
-    av = _mm256_broadcast_ss(a + 1);
-    c10 = _mm256_fmadd_ps(av, b0, c10);
-    c11 = _mm256_fmadd_ps(av, b1, c11);
-    av = _mm256_broadcast_ss(a + 2);
-    c20 = _mm256_fmadd_ps(av, b0, c20);
-    c21 = _mm256_fmadd_ps(av, b1, c21);
-    av = _mm256_broadcast_ss(a + 3);
-    c30 = _mm256_fmadd_ps(av, b0, c30);
-    c31 = _mm256_fmadd_ps(av, b1, c31);
-    av = _mm256_broadcast_ss(a + 4);
-    c40 = _mm256_fmadd_ps(av, b0, c40);
-    c41 = _mm256_fmadd_ps(av, b1, c41);
-    av = _mm256_broadcast_ss(a + 5);
-    c50 = _mm256_fmadd_ps(av, b0, c50);
-    c51 = _mm256_fmadd_ps(av, b1, c51);
-    a += kMR;
-    b += kNR;
+  // The k loop is written in assembly because GCC, given the same loop in intrinsics, spills an
+  // accumulator to the stack (15 live YMM registers), which puts a store-to-load round trip on that
+  // accumulator's dependency chain every step. Here the 12 accumulators live in 12 registers and
+  // ymm0-ymm3 hold B and the A broadcasts. Steps are unrolled by 4.
+#define FG_STEP(B0, B1, A0, A1, A2, A3, A4, A5)                \
+  "vmovaps " B0 "(%[b]), %%ymm0\n\t"                             \
+  "vmovaps " B1 "(%[b]), %%ymm1\n\t"                             \
+  "vbroadcastss " A0 "(%[a]), %%ymm2\n\t"                        \
+  "vfmadd231ps %%ymm0, %%ymm2, %[c00]\n\t"                       \
+  "vfmadd231ps %%ymm1, %%ymm2, %[c01]\n\t"                       \
+  "vbroadcastss " A1 "(%[a]), %%ymm3\n\t"                        \
+  "vfmadd231ps %%ymm0, %%ymm3, %[c10]\n\t"                       \
+  "vfmadd231ps %%ymm1, %%ymm3, %[c11]\n\t"                       \
+  "vbroadcastss " A2 "(%[a]), %%ymm2\n\t"                        \
+  "vfmadd231ps %%ymm0, %%ymm2, %[c20]\n\t"                       \
+  "vfmadd231ps %%ymm1, %%ymm2, %[c21]\n\t"                       \
+  "vbroadcastss " A3 "(%[a]), %%ymm3\n\t"                        \
+  "vfmadd231ps %%ymm0, %%ymm3, %[c30]\n\t"                       \
+  "vfmadd231ps %%ymm1, %%ymm3, %[c31]\n\t"                       \
+  "vbroadcastss " A4 "(%[a]), %%ymm2\n\t"                        \
+  "vfmadd231ps %%ymm0, %%ymm2, %[c40]\n\t"                       \
+  "vfmadd231ps %%ymm1, %%ymm2, %[c41]\n\t"                       \
+  "vbroadcastss " A5 "(%[a]), %%ymm3\n\t"                        \
+  "vfmadd231ps %%ymm0, %%ymm3, %[c50]\n\t"                       \
+  "vfmadd231ps %%ymm1, %%ymm3, %[c51]\n\t"
+  int64_t quads = kc / 4, rest = kc % 4;
+  if (quads > 0) {
+    __asm__ volatile(
+        ".p2align 5\n\t"
+        "1:\n\t"
+        "prefetcht0 384(%[a])\n\t"
+        FG_STEP("0", "32", "0", "4", "8", "12", "16", "20")
+        FG_STEP("64", "96", "24", "28", "32", "36", "40", "44")
+        FG_STEP("128", "160", "48", "52", "56", "60", "64", "68")
+        FG_STEP("192", "224", "72", "76", "80", "84", "88", "92")
+        "addq $96, %[a]\n\t"
+        "addq $256, %[b]\n\t"
+        "decq %[n]\n\t"
+        "jnz 1b\n\t"
+        : [a] "+r"(a), [b] "+r"(b), [n] "+r"(quads), [c00] "+x"(c00), [c01] "+x"(c01), [c10] "+x"(c10),
+          [c11] "+x"(c11), [c20] "+x"(c20), [c21] "+x"(c21), [c30] "+x"(c30), [c31] "+x"(c31), [c40] "+x"(c40),
+          [c41] "+x"(c41), [c50] "+x"(c50), [c51] "+x"(c51)
+        :
+        : "ymm0", "ymm1", "ymm2", "ymm3", "memory", "cc");
   }
+  if (rest > 0) {
+    __asm__ volatile(
+        "2:\n\t"
+        FG_STEP("0", "32", "0", "4", "8", "12", "16", "20")
+        "addq $24, %[a]\n\t"
+        "addq $64, %[b]\n\t"
+        "decq %[n]\n\t"
+        "jnz 2b\n\t"
+        : [a] "+r"(a), [b] "+r"(b), [n] "+r"(rest), [c00] "+x"(c00), [c01] "+x"(c01), [c10] "+x"(c10),
+          [c11] "+x"(c11), [c20] "+x"(c20), [c21] "+x"(c21), [c30] "+x"(c30), [c31] "+x"(c31), [c40] "+x"(c40),
+          [c41] "+x"(c41), [c50] "+x"(c50), [c51] "+x"(c51)
+        :
+        : "ymm0", "ymm1", "ymm2", "ymm3", "memory", "cc");
+  }
+#undef FG_STEP
 
   const TileStore& s = *st;
   const __m256 valpha = _mm256_set1_ps(s.alpha), vbeta = _mm256_set1_ps(s.beta);
