@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as fg from '../src';
 import { optim, ValueError } from '../src';
 
 const fixture = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'schedules.json'), 'utf8'));
@@ -211,5 +212,42 @@ describe('bad options are rejected at construction, naming option and value', ()
     const s = new optim.OneCycleLR(opt(), { maxLr: 1, totalSteps: 3 });
     for (let i = 0; i < 3; i++) s.step();
     expect(() => s.step()).toThrow(/totalSteps/);
+  });
+});
+
+describe('schedules drive the real optimizers', () => {
+  it('SGD takes each step with the lr the schedule set', () => {
+    const p = fg.tensor([1, 2, 3], undefined, { requiresGrad: true });
+    const opt = new optim.SGD([p], { lr: 0.5 });
+    const sched = new optim.StepLR(opt, { stepSize: 2, gamma: 0.1 });
+    const lrs: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      p.grad = fg.ones([3]);
+      const before = p.data[0];
+      opt.step();
+      lrs.push(before - p.data[0]);
+      sched.step();
+    }
+    [0.5, 0.5, 0.05, 0.05, 0.005].forEach((lr, k) => expect(lrs[k]).toBeCloseTo(lr, 6));
+  });
+
+  it('OneCycleLR cycles SGD momentum and Adam beta1 in the optimizer groups', () => {
+    const sgd = new optim.SGD([fg.zeros([2], { requiresGrad: true })], { lr: 0.1, momentum: 0.9 });
+    const s1 = new optim.OneCycleLR(sgd, { maxLr: 1, totalSteps: 10 });
+    expect(sgd.paramGroups[0].momentum).toBeCloseTo(0.95, 12);
+    for (let k = 0; k < 3; k++) s1.step();
+    expect(sgd.paramGroups[0].momentum as number).toBeLessThan(0.95);
+    const adam = new optim.Adam([fg.zeros([2], { requiresGrad: true })], { lr: 0.1 });
+    const s2 = new optim.OneCycleLR(adam, { maxLr: 1, totalSteps: 10 });
+    expect((adam.paramGroups[0].betas as number[])[0]).toBeCloseTo(0.95, 12);
+    s2.step();
+    expect((adam.paramGroups[0].betas as number[])[1]).toBe(0.999);
+    // The optimizer still steps and saves its state with the schedule's keys in the groups.
+    adam.paramGroups[0].params[0].grad = fg.ones([2]);
+    adam.step();
+    const sd = adam.stateDict();
+    const adam2 = new optim.Adam([fg.zeros([2], { requiresGrad: true })], { lr: 0.1 });
+    adam2.loadStateDict(sd);
+    expect(adam2.paramGroups[0].lr).toBe(adam.paramGroups[0].lr);
   });
 });
