@@ -22,6 +22,8 @@ const LAMBDAS: Record<string, (e: number) => number> = {
   pow095: (e) => 0.95 ** e,
   inverse: (e) => 1 / (1 + e),
   warmup10: (e) => Math.min(1, (e + 1) / 10),
+  times098: () => 0.98,
+  alternate: (e) => (e % 2 ? 1.05 : 0.9),
 };
 
 function build(name: string, opt: FakeOptimizer, options: any): any {
@@ -29,6 +31,7 @@ function build(name: string, opt: FakeOptimizer, options: any): any {
     const schedulers = options.schedulers.map((s: any) => build(s.scheduler, opt, s.options));
     return new optim.SequentialLR(opt, { schedulers, milestones: options.milestones });
   }
+  if (name === 'ChainedScheduler') return new optim.ChainedScheduler(options.schedulers.map((s: any) => build(s.scheduler, opt, s.options)));
   const opts = { ...options };
   if (opts.lrLambda !== undefined) opts.lrLambda = Array.isArray(opts.lrLambda) ? opts.lrLambda.map((n: string) => LAMBDAS[n]) : LAMBDAS[opts.lrLambda];
   const Cls = (optim as any)[name];
@@ -186,6 +189,11 @@ describe('bad options are rejected at construction, naming option and value', ()
     ['OneCycleLR no totalSteps', () => new optim.OneCycleLR(opt(), { maxLr: 1 }), /totalSteps/],
     ['OneCycleLR annealStrategy', () => new optim.OneCycleLR(opt(), { maxLr: 1, totalSteps: 5, annealStrategy: 'exp' as any }), /'annealStrategy'.*'exp'/],
     ['OneCycleLR cycleMomentum without momentum', () => new optim.OneCycleLR({ paramGroups: [{ lr: 1 }] }, { maxLr: 1, totalSteps: 5 }), /cycleMomentum/],
+    ['ConstantLR factor 0', () => new optim.ConstantLR(opt(), { factor: 0 }), /'factor' must be in \(0, 1\], got 0/],
+    ['CyclicLR maxLr -1', () => new optim.CyclicLR(opt(), { baseLr: 0.1, maxLr: -1 }), /'maxLr' must be > 0, got -1/],
+    ['CyclicLR mode', () => new optim.CyclicLR(opt(), { baseLr: 0.1, maxLr: 1, mode: 'sine' as any }), /'mode'.*'sine'/],
+    ['CyclicLR cycleMomentum without momentum', () => new optim.CyclicLR({ paramGroups: [{ lr: 1 }] }, { baseLr: 0.1, maxLr: 1 }), /cycleMomentum/],
+    ['MultiplicativeLR lrLambda count', () => new optim.MultiplicativeLR(opt(), { lrLambda: [() => 1, () => 1] }), /'lrLambda'/],
     ['PolynomialLR totalIters 0', () => new optim.PolynomialLR(opt(), { totalIters: 0 }), /'totalIters'.*got 0/],
     ['ReduceLROnPlateau factor 1', () => new optim.ReduceLROnPlateau(opt(), { factor: 1 }), /'factor' must be in \(0, 1\), got 1/],
     ['ReduceLROnPlateau mode', () => new optim.ReduceLROnPlateau(opt(), { mode: 'up' as any }), /'mode'.*'up'/],
@@ -249,5 +257,47 @@ describe('schedules drive the real optimizers', () => {
     const adam2 = new optim.Adam([fg.zeros([2], { requiresGrad: true })], { lr: 0.1 });
     adam2.loadStateDict(sd);
     expect(adam2.paramGroups[0].lr).toBe(adam.paramGroups[0].lr);
+  });
+});
+
+describe('callbacks.lrScheduler inside fit', () => {
+  it('steps per epoch (StepLR), per batch (OneCycleLR) and on the monitored metric (ReduceLROnPlateau)', async () => {
+    const { TinyLinear, blobs, crossEntropy, useWorkingBackend } = await import('./helpers/standins');
+    useWorkingBackend();
+    const train = blobs(60, 1);
+
+    let model = new TinyLinear(2, 3, 1);
+    let opt: any = new optim.SGD(model.parameters(), { lr: 0.2 });
+    let h = await model.fit(train, {
+      epochs: 4, batchSize: 20, optimizer: opt, loss: crossEntropy, verbose: 0, seed: 1,
+      callbacks: [fg.callbacks.lrScheduler(new optim.StepLR(opt, { stepSize: 2, gamma: 0.5 }))],
+    });
+    // The logged lr is the one each epoch trained with.
+    h.history.lr.forEach((lr: number, e: number) => expect(lr).toBeCloseTo([0.2, 0.2, 0.1, 0.1][e], 12));
+
+    model = new TinyLinear(2, 3, 1);
+    opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+    const oneCycle = new optim.OneCycleLR(opt, { maxLr: 0.5, epochs: 3, stepsPerEpoch: 3 });
+    const seen: number[] = [];
+    await model.fit(train, {
+      epochs: 3, batchSize: 20, optimizer: opt, loss: crossEntropy, verbose: 0, seed: 1,
+      callbacks: [{ onBatchBegin: () => void seen.push(opt.paramGroups[0].lr) }, fg.callbacks.lrScheduler(oneCycle, { perBatch: true })],
+    });
+    const ref = new optim.OneCycleLR(fakeOptimizer([{ lr: 0.1 }], 'sgd', 0.9), { maxLr: 0.5, totalSteps: 9 });
+    const want = [ref.getLastLr()[0]];
+    for (let k = 1; k < 9; k++) { ref.step(); want.push(ref.getLastLr()[0]); }
+    seen.forEach((lr, k) => expect(lr).toBeCloseTo(want[k], 12));
+
+    model = new TinyLinear(2, 3, 1);
+    opt = new optim.SGD(model.parameters(), { lr: 0.2 });
+    const scripted = [1, 0.5, 0.6, 0.7, 0.8];
+    h = await model.fit(train, {
+      epochs: 5, batchSize: 20, optimizer: opt, loss: crossEntropy, verbose: 0, seed: 1, validationData: blobs(30, 2),
+      callbacks: [
+        { onEpochEnd: (e: number, logs: Record<string, number>) => void (logs.valLoss = scripted[e]) },
+        fg.callbacks.lrScheduler(new optim.ReduceLROnPlateau(opt, { patience: 1, factor: 0.5 })),
+      ],
+    });
+    expect(h.history.lr).toEqual([0.2, 0.2, 0.2, 0.2, 0.1]);
   });
 });
