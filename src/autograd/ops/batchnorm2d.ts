@@ -89,7 +89,7 @@ export function batchNorm2d(
   return record(new Tensor(out, x.shape), 'batchNorm2d', inputs, (grad) => {
     const gx = new Float32Array(x.size);
     const gw = weight ? new Float32Array(c) : null, gb = bias ? new Float32Array(c) : null;
-    be.batchNorm2dBackward(x.data, grad, relu ? out : null, weight?.data ?? null, saveMean, saveInvstd, gx, gw, gb, n, c, hw);
+    be.batchNorm2dBackward(x.data, grad, relu, weight?.data ?? null, bias?.data ?? null, saveMean, saveInvstd, gx, gw, gb, n, c, hw);
     return [x.requiresGrad ? gx : null, ...(weight ? [gw] : []), ...(bias ? [gb] : [])];
   });
 }
