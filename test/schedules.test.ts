@@ -251,3 +251,45 @@ describe('schedules drive the real optimizers', () => {
     expect(adam2.paramGroups[0].lr).toBe(adam.paramGroups[0].lr);
   });
 });
+
+describe('callbacks.lrScheduler inside fit', () => {
+  it('steps per epoch (StepLR), per batch (OneCycleLR) and on the monitored metric (ReduceLROnPlateau)', async () => {
+    const { TinyLinear, blobs, crossEntropy, useWorkingBackend } = await import('./helpers/standins');
+    useWorkingBackend();
+    const train = blobs(60, 1);
+
+    let model = new TinyLinear(2, 3, 1);
+    let opt: any = new optim.SGD(model.parameters(), { lr: 0.2 });
+    let h = await model.fit(train, {
+      epochs: 4, batchSize: 20, optimizer: opt, loss: crossEntropy, verbose: 0, seed: 1,
+      callbacks: [fg.callbacks.lrScheduler(new optim.StepLR(opt, { stepSize: 2, gamma: 0.5 }))],
+    });
+    // The logged lr is the one each epoch trained with.
+    h.history.lr.forEach((lr: number, e: number) => expect(lr).toBeCloseTo([0.2, 0.2, 0.1, 0.1][e], 12));
+
+    model = new TinyLinear(2, 3, 1);
+    opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+    const oneCycle = new optim.OneCycleLR(opt, { maxLr: 0.5, epochs: 3, stepsPerEpoch: 3 });
+    const seen: number[] = [];
+    await model.fit(train, {
+      epochs: 3, batchSize: 20, optimizer: opt, loss: crossEntropy, verbose: 0, seed: 1,
+      callbacks: [{ onBatchBegin: () => void seen.push(opt.paramGroups[0].lr) }, fg.callbacks.lrScheduler(oneCycle, { perBatch: true })],
+    });
+    const ref = new optim.OneCycleLR(fakeOptimizer([{ lr: 0.1 }], 'sgd', 0.9), { maxLr: 0.5, totalSteps: 9 });
+    const want = [ref.getLastLr()[0]];
+    for (let k = 1; k < 9; k++) { ref.step(); want.push(ref.getLastLr()[0]); }
+    seen.forEach((lr, k) => expect(lr).toBeCloseTo(want[k], 12));
+
+    model = new TinyLinear(2, 3, 1);
+    opt = new optim.SGD(model.parameters(), { lr: 0.2 });
+    const scripted = [1, 0.5, 0.6, 0.7, 0.8];
+    h = await model.fit(train, {
+      epochs: 5, batchSize: 20, optimizer: opt, loss: crossEntropy, verbose: 0, seed: 1, validationData: blobs(30, 2),
+      callbacks: [
+        { onEpochEnd: (e: number, logs: Record<string, number>) => void (logs.valLoss = scripted[e]) },
+        fg.callbacks.lrScheduler(new optim.ReduceLROnPlateau(opt, { patience: 1, factor: 0.5 })),
+      ],
+    });
+    expect(h.history.lr).toEqual([0.2, 0.2, 0.2, 0.2, 0.1]);
+  });
+});

@@ -34,16 +34,27 @@ Buf parse_buf(const Args& args, const Napi::CallbackInfo& info, size_t i, const 
   b.present = true;
   if (v.IsArray()) {
     b.list = true;
-    Napi::Array arr = v.As<Napi::Array>();
-    uint32_t n = arr.Length();
+    // Straight N-API (two calls per entry): multi-tensor apply over many small tensors must stay
+    // cheap, and the C++ wrappers make several calls per typed-array property.
+    napi_env env = info.Env();
+    napi_value arr = v;
+    uint32_t n = 0;
+    napi_get_array_length(env, arr, &n);
     b.items.reserve(n);
     for (uint32_t k = 0; k < n; k++) {
-      Napi::Value e = arr.Get(k);
-      if (!e.IsTypedArray() || e.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-        args.type_error(std::string("argument '") + name + "'[" + std::to_string(k) + "] must be a Float32Array, got " + describe(e));
+      napi_value e;
+      napi_typedarray_type type;
+      size_t length = 0;
+      void* data = nullptr;
+      bool ok = napi_get_element(env, arr, k, &e) == napi_ok;
+      bool is_ta = false;
+      ok = ok && napi_is_typedarray(env, e, &is_ta) == napi_ok && is_ta &&
+           napi_get_typedarray_info(env, e, &type, &length, &data, nullptr, nullptr) == napi_ok && type == napi_float32_array;
+      if (!ok) {
+        args.type_error(std::string("argument '") + name + "'[" + std::to_string(k) + "] must be a Float32Array, got " +
+                        describe(Napi::Value(env, e)));
       }
-      auto f = e.As<Napi::Float32Array>();
-      b.items.push_back(F32{f.Data(), f.ElementLength()});
+      b.items.push_back(F32{static_cast<float*>(data), length});
     }
   } else {
     b.items.push_back(args.f32(i, name));
@@ -77,7 +88,7 @@ float as_float(const Args& args, size_t i, const char* name) {
 
 // Parses p, g and up to three state buffers (names, optional flags), checks them, and runs `fn`.
 void run_step(const Args& args, const Napi::CallbackInfo& info, OptimStepFn fn, std::initializer_list<std::pair<const char*, bool>> state,
-              const OptimHyper& h, bool* present = nullptr) {
+              const OptimHyper& h, size_t seg_index) {
   Buf p = parse_buf(args, info, 0, "p", false);
   Buf g = parse_buf(args, info, 1, "g", false);
   check_like(args, p, "p", g, "g");
@@ -87,17 +98,43 @@ void run_step(const Args& args, const Napi::CallbackInfo& info, OptimStepFn fn, 
     s.push_back(parse_buf(args, info, idx++, name, optional));
     check_like(args, p, "p", s.back(), name);
   }
-  if (present) {
-    for (size_t k = 0; k < s.size(); k++) present[k] = s[k].present;
+  // Optional segments (Int32Array of [offset, length] pairs): multi-tensor apply over ranges of one
+  // flat buffer per argument, one N-API call per buffer whatever the number of tensors.
+  std::vector<std::pair<size_t, size_t>> ranges;
+  bool has_ranges = seg_index < info.Length() && !info[seg_index].IsNull() && !info[seg_index].IsUndefined();
+  if (has_ranges) {
+    if (p.list) args.type_error("argument 'segments' needs one Float32Array per buffer, not lists");
+    Napi::Value v = info[seg_index];
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+      args.type_error("argument 'segments' must be an Int32Array of [offset, length] pairs, got " + describe(v));
+    }
+    auto ia = v.As<Napi::Int32Array>();
+    size_t count = ia.ElementLength();
+    if (count % 2) args.range_error("argument 'segments' must hold [offset, length] pairs, got an odd length");
+    const int32_t* d = ia.Data();
+    const size_t total = p.items[0].length;
+    for (size_t k = 0; k < count; k += 2) {
+      if (d[k] < 0 || d[k + 1] < 0 || static_cast<size_t>(d[k]) + static_cast<size_t>(d[k + 1]) > total) {
+        args.range_error("argument 'segments': pair " + std::to_string(k / 2) + " [" + std::to_string(d[k]) + ", " + std::to_string(d[k + 1]) +
+                         "] is outside the buffers of " + std::to_string(total) + " elements");
+      }
+      ranges.emplace_back(static_cast<size_t>(d[k]), static_cast<size_t>(d[k + 1]));
+    }
   }
-  std::vector<OptimSegment> segs(p.items.size());
-  for (size_t k = 0; k < segs.size(); k++) {
-    OptimSegment& sg = segs[k];
-    sg.n = p.items[k].length;
-    sg.ptrs.p = p.items[k].data;
-    sg.ptrs.g = g.items[k].data;
+  std::vector<OptimSegment> segs;
+  auto add = [&](size_t k, size_t off, size_t n) {
+    OptimSegment sg;
+    sg.n = n;
+    sg.ptrs.p = p.items[k].data + off;
+    sg.ptrs.g = g.items[k].data + off;
     float** slots[3] = {&sg.ptrs.s0, &sg.ptrs.s1, &sg.ptrs.s2};
-    for (size_t j = 0; j < s.size(); j++) *slots[j] = s[j].present ? s[j].items[k].data : nullptr;
+    for (size_t j = 0; j < s.size(); j++) *slots[j] = s[j].present ? s[j].items[k].data + off : nullptr;
+    segs.push_back(sg);
+  };
+  if (has_ranges) {
+    for (auto& [off, n] : ranges) add(0, off, n);
+  } else {
+    for (size_t k = 0; k < p.items.size(); k++) add(k, 0, p.items[k].length);
   }
   optim_apply(fn, segs.data(), segs.size(), h);
 }
@@ -105,7 +142,8 @@ void run_step(const Args& args, const Napi::CallbackInfo& info, OptimStepFn fn, 
 // Options come after the buffers; `first` is the index of the first option.
 Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   Args a(info, "sgdStep");
-  a.expect_count(11);
+  a.expect_count(11, true);
+  if (info.Length() > 12) a.type_error("expected at most 12 arguments, got " + std::to_string(info.Length()));
   OptimHyper h;
   h.lr = as_float(a, 3, "lr");
   h.momentum = as_float(a, 4, "momentum");
@@ -120,25 +158,27 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   h.l1_threshold = static_cast<float>(a.number(3, "lr") * l1);
   Buf mb = parse_buf(a, info, 2, "momentumBuf", true);
   h.has_momentum = mb.present;
-  run_step(a, info, optim_kernels().sgd, {{"momentumBuf", true}}, h);
+  run_step(a, info, optim_kernels().sgd, {{"momentumBuf", true}}, h, 11);
   return info.Env().Undefined();
 }
 
 Napi::Value AdagradStep(const Napi::CallbackInfo& info) {
   Args a(info, "adagradStep");
-  a.expect_count(7);
+  a.expect_count(7, true);
+  if (info.Length() > 8) a.type_error("expected at most 8 arguments, got " + std::to_string(info.Length()));
   OptimHyper h;
   h.clr = as_float(a, 3, "clr");
   h.eps = as_float(a, 4, "eps");
   h.weight_decay = as_float(a, 5, "weightDecay");
   h.sign = a.boolean(6, "maximize") ? -1.f : 1.f;
-  run_step(a, info, optim_kernels().adagrad, {{"sum", false}}, h);
+  run_step(a, info, optim_kernels().adagrad, {{"sum", false}}, h, 7);
   return info.Env().Undefined();
 }
 
 Napi::Value RmspropStep(const Napi::CallbackInfo& info) {
   Args a(info, "rmspropStep");
-  a.expect_count(11);
+  a.expect_count(11, true);
+  if (info.Length() > 12) a.type_error("expected at most 12 arguments, got " + std::to_string(info.Length()));
   OptimHyper h;
   h.lr = as_float(a, 5, "lr");
   h.alpha = as_float(a, 6, "alpha");
@@ -149,13 +189,14 @@ Napi::Value RmspropStep(const Napi::CallbackInfo& info) {
   h.sign = a.boolean(10, "maximize") ? -1.f : 1.f;
   h.centered = !(info[3].IsNull() || info[3].IsUndefined());
   h.has_momentum = !(info[4].IsNull() || info[4].IsUndefined());
-  run_step(a, info, optim_kernels().rmsprop, {{"squareAvg", false}, {"gradAvg", true}, {"momentumBuf", true}}, h);
+  run_step(a, info, optim_kernels().rmsprop, {{"squareAvg", false}, {"gradAvg", true}, {"momentumBuf", true}}, h, 11);
   return info.Env().Undefined();
 }
 
 Napi::Value AdadeltaStep(const Napi::CallbackInfo& info) {
   Args a(info, "adadeltaStep");
-  a.expect_count(9);
+  a.expect_count(9, true);
+  if (info.Length() > 10) a.type_error("expected at most 10 arguments, got " + std::to_string(info.Length()));
   OptimHyper h;
   h.lr = as_float(a, 4, "lr");
   h.rho = as_float(a, 5, "rho");
@@ -163,13 +204,14 @@ Napi::Value AdadeltaStep(const Napi::CallbackInfo& info) {
   h.eps = as_float(a, 6, "eps");
   h.weight_decay = as_float(a, 7, "weightDecay");
   h.sign = a.boolean(8, "maximize") ? -1.f : 1.f;
-  run_step(a, info, optim_kernels().adadelta, {{"squareAvg", false}, {"accDelta", false}}, h);
+  run_step(a, info, optim_kernels().adadelta, {{"squareAvg", false}, {"accDelta", false}}, h, 9);
   return info.Env().Undefined();
 }
 
 Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   Args a(info, "adamStep");
-  a.expect_count(13);
+  a.expect_count(13, true);
+  if (info.Length() > 14) a.type_error("expected at most 14 arguments, got " + std::to_string(info.Length()));
   OptimHyper h;
   h.beta1 = as_float(a, 5, "beta1");
   h.one_minus_beta1 = static_cast<float>(1.0 - a.number(5, "beta1"));
@@ -184,13 +226,14 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   h.inv_bc2_sqrt = static_cast<float>(1.0 / bc2s);
   h.sign = a.boolean(12, "maximize") ? -1.f : 1.f;
   h.amsgrad = !(info[4].IsNull() || info[4].IsUndefined());
-  run_step(a, info, optim_kernels().adam, {{"expAvg", false}, {"expAvgSq", false}, {"maxExpAvgSq", true}}, h);
+  run_step(a, info, optim_kernels().adam, {{"expAvg", false}, {"expAvgSq", false}, {"maxExpAvgSq", true}}, h, 13);
   return info.Env().Undefined();
 }
 
 Napi::Value AdamaxStep(const Napi::CallbackInfo& info) {
   Args a(info, "adamaxStep");
-  a.expect_count(10);
+  a.expect_count(10, true);
+  if (info.Length() > 11) a.type_error("expected at most 11 arguments, got " + std::to_string(info.Length()));
   OptimHyper h;
   h.beta1 = as_float(a, 4, "beta1");
   h.one_minus_beta1 = static_cast<float>(1.0 - a.number(4, "beta1"));
@@ -200,13 +243,14 @@ Napi::Value AdamaxStep(const Napi::CallbackInfo& info) {
   h.weight_decay = as_float(a, 7, "weightDecay");
   h.clr = as_float(a, 8, "clr");
   h.sign = a.boolean(9, "maximize") ? -1.f : 1.f;
-  run_step(a, info, optim_kernels().adamax, {{"expAvg", false}, {"expInf", false}}, h);
+  run_step(a, info, optim_kernels().adamax, {{"expAvg", false}, {"expInf", false}}, h, 10);
   return info.Env().Undefined();
 }
 
 Napi::Value NadamStep(const Napi::CallbackInfo& info) {
   Args a(info, "nadamStep");
-  a.expect_count(12);
+  a.expect_count(12, true);
+  if (info.Length() > 13) a.type_error("expected at most 13 arguments, got " + std::to_string(info.Length()));
   OptimHyper h;
   h.beta1 = as_float(a, 4, "beta1");
   h.one_minus_beta1 = static_cast<float>(1.0 - a.number(4, "beta1"));
@@ -218,13 +262,14 @@ Napi::Value NadamStep(const Napi::CallbackInfo& info) {
   h.c_grad = as_float(a, 9, "cGrad");
   h.c_avg = as_float(a, 10, "cAvg");
   h.sign = a.boolean(11, "maximize") ? -1.f : 1.f;
-  run_step(a, info, optim_kernels().nadam, {{"expAvg", false}, {"expAvgSq", false}}, h);
+  run_step(a, info, optim_kernels().nadam, {{"expAvg", false}, {"expAvgSq", false}}, h, 12);
   return info.Env().Undefined();
 }
 
 Napi::Value RadamStep(const Napi::CallbackInfo& info) {
   Args a(info, "radamStep");
-  a.expect_count(14);
+  a.expect_count(14, true);
+  if (info.Length() > 15) a.type_error("expected at most 15 arguments, got " + std::to_string(info.Length()));
   OptimHyper h;
   h.beta1 = as_float(a, 4, "beta1");
   h.one_minus_beta1 = static_cast<float>(1.0 - a.number(4, "beta1"));
@@ -237,13 +282,14 @@ Napi::Value RadamStep(const Napi::CallbackInfo& info) {
   h.adaptive = a.boolean(12, "adaptive");
   h.coef = static_cast<float>(h.adaptive ? lr * rect * bc2s / bc1 : lr / bc1);
   h.sign = a.boolean(13, "maximize") ? -1.f : 1.f;
-  run_step(a, info, optim_kernels().radam, {{"expAvg", false}, {"expAvgSq", false}}, h);
+  run_step(a, info, optim_kernels().radam, {{"expAvg", false}, {"expAvgSq", false}}, h, 14);
   return info.Env().Undefined();
 }
 
 Napi::Value LionStep(const Napi::CallbackInfo& info) {
   Args a(info, "lionStep");
-  a.expect_count(8);
+  a.expect_count(8, true);
+  if (info.Length() > 9) a.type_error("expected at most 9 arguments, got " + std::to_string(info.Length()));
   OptimHyper h;
   double lr = a.number(3, "lr");
   h.lr = static_cast<float>(lr);
@@ -253,7 +299,7 @@ Napi::Value LionStep(const Napi::CallbackInfo& info) {
   h.one_minus_beta2 = static_cast<float>(1.0 - a.number(5, "beta2"));
   h.decay_factor = static_cast<float>(1.0 - lr * a.number(6, "weightDecay"));
   h.sign = a.boolean(7, "maximize") ? -1.f : 1.f;
-  run_step(a, info, optim_kernels().lion, {{"expAvg", false}}, h);
+  run_step(a, info, optim_kernels().lion, {{"expAvg", false}}, h, 8);
   return info.Env().Undefined();
 }
 
@@ -270,7 +316,8 @@ Napi::Value GradNorm(const Napi::CallbackInfo& info) {
   for (const F32& s : x.items) {
     if (std::isinf(p)) {
       double m = k.max_abs(s.data, s.length);
-      if (!(m <= acc)) acc = m;  // NaN wins
+      if (m != m) return Napi::Number::New(info.Env(), m);  // NaN wins
+      if (m > acc) acc = m;
     } else if (p == 2) {
       acc += k.sum_sq(s.data, s.length);
     } else if (p == 1) {

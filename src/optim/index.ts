@@ -15,3 +15,4 @@ export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip';
 export * from './lr_scheduler';
 export { lrSchedulerCallback, LrSchedulerCallback, type LrSchedulerCallbackOptions } from './schedule_callback';
 export { LBFGS, type LBFGSOptions } from './lbfgs';
+export { Newton, conjugateGradient, type NewtonOptions, type NewtonInfo, type HvpFn, type HessianFn } from './newton';
