@@ -22,6 +22,8 @@ const LAMBDAS: Record<string, (e: number) => number> = {
   pow095: (e) => 0.95 ** e,
   inverse: (e) => 1 / (1 + e),
   warmup10: (e) => Math.min(1, (e + 1) / 10),
+  times098: () => 0.98,
+  alternate: (e) => (e % 2 ? 1.05 : 0.9),
 };
 
 function build(name: string, opt: FakeOptimizer, options: any): any {
@@ -29,6 +31,7 @@ function build(name: string, opt: FakeOptimizer, options: any): any {
     const schedulers = options.schedulers.map((s: any) => build(s.scheduler, opt, s.options));
     return new optim.SequentialLR(opt, { schedulers, milestones: options.milestones });
   }
+  if (name === 'ChainedScheduler') return new optim.ChainedScheduler(options.schedulers.map((s: any) => build(s.scheduler, opt, s.options)));
   const opts = { ...options };
   if (opts.lrLambda !== undefined) opts.lrLambda = Array.isArray(opts.lrLambda) ? opts.lrLambda.map((n: string) => LAMBDAS[n]) : LAMBDAS[opts.lrLambda];
   const Cls = (optim as any)[name];
@@ -186,6 +189,11 @@ describe('bad options are rejected at construction, naming option and value', ()
     ['OneCycleLR no totalSteps', () => new optim.OneCycleLR(opt(), { maxLr: 1 }), /totalSteps/],
     ['OneCycleLR annealStrategy', () => new optim.OneCycleLR(opt(), { maxLr: 1, totalSteps: 5, annealStrategy: 'exp' as any }), /'annealStrategy'.*'exp'/],
     ['OneCycleLR cycleMomentum without momentum', () => new optim.OneCycleLR({ paramGroups: [{ lr: 1 }] }, { maxLr: 1, totalSteps: 5 }), /cycleMomentum/],
+    ['ConstantLR factor 0', () => new optim.ConstantLR(opt(), { factor: 0 }), /'factor' must be in \(0, 1\], got 0/],
+    ['CyclicLR maxLr -1', () => new optim.CyclicLR(opt(), { baseLr: 0.1, maxLr: -1 }), /'maxLr' must be > 0, got -1/],
+    ['CyclicLR mode', () => new optim.CyclicLR(opt(), { baseLr: 0.1, maxLr: 1, mode: 'sine' as any }), /'mode'.*'sine'/],
+    ['CyclicLR cycleMomentum without momentum', () => new optim.CyclicLR({ paramGroups: [{ lr: 1 }] }, { baseLr: 0.1, maxLr: 1 }), /cycleMomentum/],
+    ['MultiplicativeLR lrLambda count', () => new optim.MultiplicativeLR(opt(), { lrLambda: [() => 1, () => 1] }), /'lrLambda'/],
     ['PolynomialLR totalIters 0', () => new optim.PolynomialLR(opt(), { totalIters: 0 }), /'totalIters'.*got 0/],
     ['ReduceLROnPlateau factor 1', () => new optim.ReduceLROnPlateau(opt(), { factor: 1 }), /'factor' must be in \(0, 1\), got 1/],
     ['ReduceLROnPlateau mode', () => new optim.ReduceLROnPlateau(opt(), { mode: 'up' as any }), /'mode'.*'up'/],
