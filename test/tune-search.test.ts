@@ -91,6 +91,13 @@ describe('tune.search', () => {
     expect(sh.best.config).toEqual({ x: 0.1 });
   });
 
+  it('evaluates enqueued configs first (e.g. the current default), then what the searcher proposes', async () => {
+    const r = await tune.search(f, space, { trials: 5, seed: 1, searcher: 'bayes', direction: 'min', enqueue: [{ x: 0.2, y: 1 }] });
+    expect(r.trials[0].config).toEqual({ x: 0.2, y: 1 });
+    expect(r.best.config).toEqual({ x: 0.2, y: 1 }); // the exact minimum
+    await expect(tune.search(f, space, { trials: 2, enqueue: [{ x: 5, y: 1 }] })).rejects.toThrow(/enqueue.*not in the search space/);
+  });
+
   it('records a trial whose objective returns NaN as failed and goes on', async () => {
     const r = await tune.search((c) => ((c.x as number) > 0.5 ? NaN : (c.x as number)), { x: tune.uniform(0, 1) }, { trials: 10, seed: 2, searcher: 'bayes', direction: 'min' });
     expect(r.trials.some((t) => t.state === 'failed')).toBe(true);
