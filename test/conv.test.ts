@@ -127,7 +127,7 @@ describe.runIf(native)('native conv kernels match the pure-JS oracle on every IS
             const rm = new Float32Array(c).fill(0.5), rv = new Float32Array(c).fill(2);
             be.batchNorm2dForwardTrain(x, gamma, beta, y, sm, si, rm, rv, n, c, hw, 1e-5, 0.1, relu);
             const dx = new Float32Array(x.length), dg = new Float32Array(c), db = new Float32Array(c);
-            be.batchNorm2dBackward(x, dy, relu ? y : null, gamma, sm, si, dx, dg, db, n, c, hw);
+            be.batchNorm2dBackward(x, dy, relu, gamma, beta, sm, si, dx, dg, db, n, c, hw);
             const ye = new Float32Array(x.length);
             be.batchNorm2dForwardEval(x, gamma, beta, rm, rv, ye, n, c, hw, 1e-5, relu);
             return { y, sm, si, rm, rv, dx, dg, db, ye };

@@ -39,10 +39,10 @@ void batch_norm2d_forward_eval(int64_t n, int64_t c, int64_t hw, const float* x,
   kernels().forward_eval(n, c, hw, x, gamma, beta, running_mean, running_var, eps, relu, y);
 }
 
-void batch_norm2d_backward(int64_t n, int64_t c, int64_t hw, const float* x, const float* dy, const float* y,
-                           const float* gamma, const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
-                           float* dbeta) {
-  kernels().backward(n, c, hw, x, dy, y, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
+void batch_norm2d_backward(int64_t n, int64_t c, int64_t hw, const float* x, const float* dy, bool relu,
+                           const float* gamma, const float* beta, const float* save_mean, const float* save_invstd,
+                           float* dx, float* dgamma, float* dbeta) {
+  kernels().backward(n, c, hw, x, dy, relu, gamma, beta, save_mean, save_invstd, dx, dgamma, dbeta);
 }
 
 }  // namespace fastgrad

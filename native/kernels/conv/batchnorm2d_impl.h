@@ -108,26 +108,32 @@ void bn_forward_eval(int64_t n, int64_t c, int64_t hw, const float* x, const flo
   });
 }
 
-// dy masked by the fused ReLU's output (y > 0) when y is given.
+// With kMask, dy is masked by the fused ReLU: the output was positive where x * scale + shift > 0,
+// recomputed here from x (the same float operations as the forward) rather than read from memory.
 template <bool kMask>
-void bn_backward_channel(int64_t n, int64_t c, int64_t hw, int64_t ch, const float* x, const float* dy, const float* y,
-                         const float* gamma, float mean, float invstd, float* dx, float* dgamma, float* dbeta) {
+void bn_backward_channel(int64_t n, int64_t c, int64_t hw, int64_t ch, const float* x, const float* dy,
+                         const float* gamma, const float* beta, float mean, float invstd, float* dx, float* dgamma,
+                         float* dbeta) {
   const v8f vmean = splat8(mean), zero = splat8(0.f);
+  const float fscale = (gamma ? gamma[ch] : 1.f) * invstd;
+  const float fshift = (beta ? beta[ch] : 0.f) - mean * fscale;
+  const v8f vfs = splat8(fscale), vfb = splat8(fshift);
   double sum_dy = 0, sum_dyx = 0;
   for (int64_t img = 0; img < n; ++img) {
     const int64_t off = (img * c + ch) * hw;
-    const float *xp = x + off, *gp = dy + off, *yp = kMask ? y + off : nullptr;
+    const float *xp = x + off, *gp = dy + off;
     v8f a1 = zero, a2 = zero;
     int64_t i = 0;
     for (; i + 8 <= hw; i += 8) {
       v8f g = load8(gp + i);
-      if (kMask) g = load8(yp + i) > zero ? g : zero;
+      const v8f xv = load8(xp + i);
+      if (kMask) g = xv * vfs + vfb > zero ? g : zero;
       a1 += g;
-      a2 += g * (load8(xp + i) - vmean);
+      a2 += g * (xv - vmean);
     }
     float t1 = hsum8(a1), t2 = hsum8(a2);
     for (; i < hw; ++i) {
-      const float g = kMask && !(yp[i] > 0.f) ? 0.f : gp[i];
+      const float g = kMask && !(xp[i] * fscale + fshift > 0.f) ? 0.f : gp[i];
       t1 += g;
       t2 += g * (xp[i] - mean);
     }
@@ -143,30 +149,32 @@ void bn_backward_channel(int64_t n, int64_t c, int64_t hw, int64_t ch, const flo
   const v8f vscale = splat8(scale), vmdy = splat8(mdy), vk = splat8(k);
   for (int64_t img = 0; img < n; ++img) {
     const int64_t off = (img * c + ch) * hw;
-    const float *xp = x + off, *gp = dy + off, *yp = kMask ? y + off : nullptr;
+    const float *xp = x + off, *gp = dy + off;
     float* dp = dx + off;
     int64_t i = 0;
     for (; i + 8 <= hw; i += 8) {
       v8f g = load8(gp + i);
-      if (kMask) g = load8(yp + i) > zero ? g : zero;
-      store8(dp + i, vscale * (g - vmdy - (load8(xp + i) - vmean) * vk));
+      const v8f xv = load8(xp + i);
+      if (kMask) g = xv * vfs + vfb > zero ? g : zero;
+      store8(dp + i, vscale * (g - vmdy - (xv - vmean) * vk));
     }
     for (; i < hw; ++i) {
-      const float g = kMask && !(yp[i] > 0.f) ? 0.f : gp[i];
+      const float g = kMask && !(xp[i] * fscale + fshift > 0.f) ? 0.f : gp[i];
       dp[i] = scale * (g - mdy - (xp[i] - mean) * k);
     }
   }
 }
 
-void bn_backward(int64_t n, int64_t c, int64_t hw, const float* x, const float* dy, const float* y, const float* gamma,
-                 const float* save_mean, const float* save_invstd, float* dx, float* dgamma, float* dbeta) {
+void bn_backward(int64_t n, int64_t c, int64_t hw, const float* x, const float* dy, bool relu, const float* gamma,
+                 const float* beta, const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
+                 float* dbeta) {
   fastgrad::parallel_range(static_cast<size_t>(c), channel_grain(n * hw), 1, [&](size_t b, size_t e) {
     for (size_t cu = b; cu < e; ++cu) {
       const int64_t ch = static_cast<int64_t>(cu);
-      if (y) {
-        bn_backward_channel<true>(n, c, hw, ch, x, dy, y, gamma, save_mean[ch], save_invstd[ch], dx, dgamma, dbeta);
+      if (relu) {
+        bn_backward_channel<true>(n, c, hw, ch, x, dy, gamma, beta, save_mean[ch], save_invstd[ch], dx, dgamma, dbeta);
       } else {
-        bn_backward_channel<false>(n, c, hw, ch, x, dy, y, gamma, save_mean[ch], save_invstd[ch], dx, dgamma, dbeta);
+        bn_backward_channel<false>(n, c, hw, ch, x, dy, gamma, beta, save_mean[ch], save_invstd[ch], dx, dgamma, dbeta);
       }
     }
   });

@@ -11,8 +11,9 @@ struct BatchNorm2dKernels {
                         float* running_var);
   void (*forward_eval)(int64_t n, int64_t c, int64_t hw, const float* x, const float* gamma, const float* beta,
                        const float* running_mean, const float* running_var, float eps, bool relu, float* y);
-  void (*backward)(int64_t n, int64_t c, int64_t hw, const float* x, const float* dy, const float* y, const float* gamma,
-                   const float* save_mean, const float* save_invstd, float* dx, float* dgamma, float* dbeta);
+  void (*backward)(int64_t n, int64_t c, int64_t hw, const float* x, const float* dy, bool relu, const float* gamma,
+                   const float* beta, const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
+                   float* dbeta);
 };
 
 extern const BatchNorm2dKernels batch_norm2d_kernels_generic;
