@@ -127,7 +127,7 @@ describe.runIf(native)('native conv kernels match the pure-JS oracle on every IS
             const rm = new Float32Array(c).fill(0.5), rv = new Float32Array(c).fill(2);
             be.batchNorm2dForwardTrain(x, gamma, beta, y, sm, si, rm, rv, n, c, hw, 1e-5, 0.1, relu);
             const dx = new Float32Array(x.length), dg = new Float32Array(c), db = new Float32Array(c);
-            be.batchNorm2dBackward(x, dy, relu ? y : null, gamma, sm, si, dx, dg, db, n, c, hw);
+            be.batchNorm2dBackward(x, dy, relu, gamma, beta, sm, si, dx, dg, db, n, c, hw);
             const ye = new Float32Array(x.length);
             be.batchNorm2dForwardEval(x, gamma, beta, rm, rv, ye, n, c, hw, 1e-5, relu);
             return { y, sm, si, rm, rv, dx, dg, db, ye };
@@ -251,7 +251,7 @@ describe('layers', () => {
   it('build, run, report their config and train/eval behaviour', () => {
     const conv = new fg.nn.Conv2d(2, 4, 3, { padding: 1, seed: 1 });
     expect(conv.weight.shape).toEqual([4, 2, 3, 3]);
-    expect(conv.config()).toEqual({ inChannels: 2, outChannels: 4, kernelSize: [3, 3], stride: [1, 1], padding: 1, dilation: [1, 1], groups: 1, bias: true });
+    expect(conv.config()).toEqual({ inChannels: 2, outChannels: 4, kernelSize: [3, 3], stride: [1, 1], padding: 1, dilation: [1, 1], groups: 1, bias: true, seed: 1 });
     const bound = 1 / Math.sqrt(18);
     expect(Math.max(...conv.weight.data.map(Math.abs))).toBeLessThanOrEqual(bound);
     const x = fg.randn([2, 2, 6, 6], { seed: 3 });
@@ -331,5 +331,44 @@ describe('bad input gives typed errors naming the shapes', () => {
     expect(() => be.batchNorm2dForwardTrain(x, null, null, x, sm, sm, null, null, 2, 3, 65, 1e-5, 0.1, false)).toThrow(RangeError);
     expect(() => be.batchNorm2dForwardEval(x, null, null, sm, sm, x, 2, 3, 64, 0, false)).toThrow(RangeError);
     expect(() => be.globalAvgPool2dForward(x, sm, 7, 64)).toThrow(RangeError);
+  });
+});
+
+describe('the cnn model and fusion in Sequential', () => {
+  it('fuses Conv2d/BatchNorm2d with a following ReLU to the same result, and rebuilds from its config', async () => {
+    const { models, modelRegistry } = await import('../src/train/models');
+    const x = fg.randn([3, 1, 28, 28], { seed: 4 });
+    const model = models.cnn({ seed: 3 }) as fg.nn.Sequential;
+    expect(modelRegistry.cnn.inputShape).toBe('image');
+    model.eval();
+    const fused = model.forward(x);
+    expect(fused.shape).toEqual([3, 10]);
+    // The same layers run one by one (no fusion) give the same output.
+    let y = x;
+    for (const layer of model) y = layer.forward(y);
+    expectClose(fused.data, y.data, 1e-5, 'fused vs unfused');
+    const rebuilt = fg.nn.fromConfig(JSON.parse(JSON.stringify(fg.nn.toConfig(model))));
+    rebuilt.loadStateDict(model.stateDict());
+    rebuilt.eval();
+    expectClose(rebuilt.forward(x).data, fused.data, 1e-6, 'rebuilt from config');
+    expect(model.parameters().reduce((a, p) => a + p.size, 0)).toBe(320 + 64 + 18496 + 128 + 401536 + 1290);
+  });
+
+  it('trains: loss falls on a small batch in train mode (BatchNorm2d + ReLU fused, dropout on)', async () => {
+    const { models } = await import('../src/train/models');
+    const model = models.cnn({ seed: 5 });
+    const x = fg.randn([16, 1, 28, 28], { seed: 6 });
+    const target = fg.tensor(Array.from({ length: 16 }, (_, i) => i % 10));
+    const params = model.parameters();
+    let first = 0, last = 0;
+    for (let step = 0; step < 10; step++) {
+      model.zeroGrad();
+      const loss = fg.nn.functional.crossEntropy(model.forward(x), target);
+      loss.backward();
+      fg.noGrad(() => { for (const p of params) if (p.grad) p.sub_(p.grad.mul(0.01)); });
+      if (step === 0) first = loss.item();
+      last = loss.item();
+    }
+    expect(last).toBeLessThan(first * 0.7);
   });
 });

@@ -271,3 +271,27 @@ describe('L-BFGS behaviour', () => {
     });
   }
 });
+
+describe('L-BFGS on a model through autograd', () => {
+  it('minimises a softmax regression with a closure that calls backward()', async () => {
+    const { TinyLinear, blobs, crossEntropy, useWorkingBackend } = await import('./helpers/standins');
+    useWorkingBackend();
+    const { x, y } = blobs(90, 4);
+    const model = new TinyLinear(2, 3, 1);
+    const opt = new optim.LBFGS(model.parameters(), { lineSearch: 'strongWolfe', maxIter: 20 });
+    const closure = () => {
+      opt.zeroGrad();
+      const loss = crossEntropy(model.forward(x), y);
+      loss.backward();
+      return loss;
+    };
+    const first = (opt.step(closure) as Tensor).item();
+    for (let k = 0; k < 4; k++) opt.step(closure);
+    const last = (closure() as Tensor).item();
+    expect(first).toBeGreaterThan(0.5);
+    expect(last).toBeLessThan(0.05 * first);
+    // The gradients live in the optimizer's flat buffer, as views.
+    const fgp = opt.groupBuffers(0);
+    expect(model.weight.grad!.data.buffer).toBe(fgp.grads.buffer);
+  });
+});

@@ -161,3 +161,22 @@ describe('Newton on logistic regression', () => {
     });
   }
 });
+
+describe('Newton on a model through autograd', () => {
+  it('minimises a small softmax regression with only the closure (finite-difference Hessian products)', async () => {
+    const { TinyLinear, blobs, crossEntropy, useWorkingBackend } = await import('./helpers/standins');
+    useWorkingBackend();
+    const { x, y } = blobs(90, 5);
+    const model = new TinyLinear(2, 3, 1);
+    const opt = new optim.Newton(model.parameters(), { damping: 1e-3 });
+    const closure = () => {
+      opt.zeroGrad();
+      const loss = crossEntropy(model.forward(x), y);
+      loss.backward();
+      return loss;
+    };
+    const first = (opt.step(closure) as Tensor).item();
+    for (let k = 0; k < 9; k++) opt.step(closure);
+    expect(opt.info.loss).toBeLessThan(0.05 * first);
+  });
+});

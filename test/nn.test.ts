@@ -124,6 +124,16 @@ describe('Sequential', () => {
     });
   });
 
+  it('fuses exactly the Linear-then-ReLU pairs', () => {
+    const m = new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU(), new nn.Linear(4, 2), new nn.Tanh());
+    const x = fg.randn([2, 3], { seed: 1 });
+    expect((m[0] as nn.Linear).forwardFused(x, true).node!.name).toBe('linearRelu');
+    const out = m.forward(x);
+    expect(out.node!.name).toBe('tanh');
+    expect(out.node!.inputs[0].node!.name).toBe('linear');
+    expect(out.node!.inputs[0].node!.inputs[0].node!.name).toBe('linearRelu');
+  });
+
   it('is indexable, extendable, named like PyTorch', () => {
     const m = mlp();
     expect(m.length).toBe(5);

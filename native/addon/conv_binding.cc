@@ -262,20 +262,21 @@ Napi::Value BatchNorm2dForwardEval(const Napi::CallbackInfo& info) {
 
 Napi::Value BatchNorm2dBackward(const Napi::CallbackInfo& info) {
   Args args(info, "batchNorm2dBackward");
-  args.expect_count(12);
-  BnDims d = bn_dims(args, 9);
+  args.expect_count(13);
+  BnDims d = bn_dims(args, 10);
   F32 x = args.f32(0, "x", d.total);
   F32 dy = args.f32(1, "gradOut", d.total);
-  F32 y = args.f32_or_null(2, "out");
-  if (y.data && y.length < d.total) args.range_error("argument 'out' must hold at least n * channels * planeSize elements");
+  const bool relu = args.boolean(2, "relu");
   F32 gamma = channel_vec(args, 3, "weight", d.c, true);
-  F32 sm = channel_vec(args, 4, "saveMean", d.c, false);
-  F32 si = channel_vec(args, 5, "saveInvstd", d.c, false);
-  F32 dx = args.f32(6, "gradInput", d.total);
-  F32 dg = channel_vec(args, 7, "gradWeight", d.c, true);
-  F32 db = channel_vec(args, 8, "gradBias", d.c, true);
+  F32 beta = channel_vec(args, 4, "bias", d.c, true);
+  F32 sm = channel_vec(args, 5, "saveMean", d.c, false);
+  F32 si = channel_vec(args, 6, "saveInvstd", d.c, false);
+  F32 dx = args.f32(7, "gradInput", d.total);
+  F32 dg = channel_vec(args, 8, "gradWeight", d.c, true);
+  F32 db = channel_vec(args, 9, "gradBias", d.c, true);
   if (d.n * d.hw == 0) args.range_error("training-mode batch norm needs at least one value per channel");
-  batch_norm2d_backward(d.n, d.c, d.hw, x.data, dy.data, y.data, gamma.data, sm.data, si.data, dx.data, dg.data, db.data);
+  batch_norm2d_backward(d.n, d.c, d.hw, x.data, dy.data, relu, gamma.data, beta.data, sm.data, si.data, dx.data, dg.data,
+                        db.data);
   return info.Env().Undefined();
 }
 

@@ -72,11 +72,12 @@ export interface ConvOps {
     n: number, c: number, planeSize: number, eps: number, relu: boolean,
   ): void;
   /**
-   * Training-mode backward. `out` (the forward output) masks gradOut when the ReLU was fused, else
-   * null. gradWeight/gradBias may be null.
+   * Training-mode backward. With relu (the ReLU was fused in the forward), gradOut is masked where
+   * the output was zero, recomputed from x, weight, bias and the saved statistics. gradWeight/gradBias
+   * may be null.
    */
   batchNorm2dBackward(
-    x: Float32Array, gradOut: Float32Array, out: Float32Array | null, weight: Float32Array | null,
+    x: Float32Array, gradOut: Float32Array, relu: boolean, weight: Float32Array | null, bias: Float32Array | null,
     saveMean: Float32Array, saveInvstd: Float32Array, gradInput: Float32Array,
     gradWeight: Float32Array | null, gradBias: Float32Array | null,
     n: number, c: number, planeSize: number,

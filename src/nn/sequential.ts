@@ -1,17 +1,19 @@
 // Sequential: layers applied in order, as PyTorch's nn.Sequential (children named '0', '1', ...;
-// indexable: seq[0], seq.at(-1)). A Linear followed directly by a ReLU runs as one fused kernel call
-// (the same result, one pass less), so `new Linear(784, 256), new ReLU()` costs what
+// indexable: seq[0], seq.at(-1)). A Linear, Conv2d or BatchNorm2d followed directly by a ReLU runs as one
+// fused kernel call (the same result, one pass less), so `new Linear(784, 256), new ReLU()` costs what
 // `new Linear(784, 256, { activation: 'relu' })` does.
 import type { Tensor } from '../tensor/tensor';
 import { Module } from './module';
 import { Linear, ReLU } from './layers';
+import { Conv2d } from './conv';
+import { BatchNorm2d } from './batchnorm2d';
 import { fromConfig, registerLayer, toConfig, type LayerConfig } from './config';
 import { DTypeError, FormatError, checkInt, describe } from '../errors';
 
 export class Sequential extends Module {
   [index: number]: Module;
   private readonly layers: Module[] = [];
-  /** Per layer: 1 = run alone, 2 = a Linear fused with the ReLU after it, 0 = already run (that ReLU). */
+  /** Per layer: 1 = run alone, 2 = fused with the ReLU after it (Linear, Conv2d, BatchNorm2d), 0 = already run (that ReLU). */
   private plan: number[] | null = null;
 
   constructor(...layers: Module[]) {
@@ -50,7 +52,7 @@ export class Sequential extends Module {
     const layers = this.layers;
     for (let i = 0; i < layers.length; i++) {
       const step = plan[i];
-      if (step === 2) x = (layers[i] as Linear).forwardFused(x, true);
+      if (step === 2) x = (layers[i] as Linear | Conv2d | BatchNorm2d).forwardFused(x, true);
       else if (step === 1) x = layers[i].forward(x);
     }
     return x;
@@ -60,7 +62,10 @@ export class Sequential extends Module {
     const plan = this.layers.map(() => 1);
     for (let i = 0; i + 1 < this.layers.length; i++) {
       const a = this.layers[i], b = this.layers[i + 1];
-      if (plan[i] === 1 && a.constructor === Linear && (a as Linear).activation === null && b.constructor === ReLU) {
+      const fusable =
+        ((a.constructor === Linear || a.constructor === Conv2d) && (a as Linear | Conv2d).activation === null) ||
+        a.constructor === BatchNorm2d;
+      if (plan[i] === 1 && fusable && b.constructor === ReLU) {
         plan[i] = 2;
         plan[i + 1] = 0;
       }

@@ -7,7 +7,7 @@
 // The callback steps the schedule once per epoch (the default) or once per batch (`perBatch: true`,
 // e.g. for OneCycleLR). ReduceLROnPlateau is stepped with the monitored metric.
 import { ValueError, DTypeError, describe } from '../errors';
-import { ChainedScheduler, LRScheduler, ReduceLROnPlateau, SequentialLR, type LrSchedule } from './lr_scheduler';
+import { ChainedScheduler, LRScheduler, ReduceLROnPlateau, SequentialLR } from './lr_scheduler';
 
 /** Everything the callback can step. */
 export type AnySchedule = LRScheduler | SequentialLR | ChainedScheduler | ReduceLROnPlateau;
@@ -82,4 +82,3 @@ export function lrSchedulerCallback(
   return new LrSchedulerCallback(scheduler, opts);
 }
 
-export type { LrSchedule };

@@ -48,6 +48,11 @@ export interface ModelSearchOptions {
   /** The History key that scores a fold ('valAccuracy', 'valLoss', ...). */
   metric: string;
   direction?: 'min' | 'max';
+  /**
+   * Which epoch scores a fold: 'best' (default; what early stopping with restoreBestWeights keeps) or
+   * 'last' (what a fixed-length retraining gives).
+   */
+  scoreEpoch?: 'best' | 'last';
   /** Early stopping on the metric: true (patience 2) or { patience, minDelta }. */
   earlyStopping?: boolean | { patience?: number; minDelta?: number };
 }
@@ -80,6 +85,9 @@ function prepare(options: ModelSearchOptions, seed: number): PreparedEvaluation 
   const direction = options.direction ?? (base === 'loss' ? 'min' : 'max');
   checkInt("tune.search: option 'epochs'", options.epochs ?? 5, 1);
   checkInt("tune.search: option 'batchSize'", options.batchSize ?? 128, 1);
+  if (options.scoreEpoch !== undefined && options.scoreEpoch !== 'best' && options.scoreEpoch !== 'last') {
+    throw new ValueError(`tune.search: option 'scoreEpoch' must be 'best' or 'last', got ${describe(options.scoreEpoch)}`);
+  }
   if (options.cv !== undefined && options.holdout !== undefined) throw new ValueError("tune.search: give option 'cv' or option 'holdout', not both");
   const labels = options.stratify === false ? undefined : classIds(data.y);
   if (options.stratify === true && !labels) throw new ValueError('tune.search: stratify needs class ids in y (shape [N], non-negative integers)');
@@ -164,7 +172,8 @@ export async function evaluateModel(
     }
     const finite = values.filter(Number.isFinite);
     // A diverged fit (NaN loss) fails the trial; the search records it and goes on.
-    const score = finite.length === 0 ? NaN : direction === 'max' ? Math.max(...finite) : Math.min(...finite);
+    const score =
+      options.scoreEpoch === 'last' ? values[values.length - 1] : finite.length === 0 ? NaN : direction === 'max' ? Math.max(...finite) : Math.min(...finite);
     foldScores.push(score);
     if (f === 0) firstHistory = curves;
     if (!Number.isFinite(score)) break;

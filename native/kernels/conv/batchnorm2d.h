@@ -17,10 +17,10 @@ void batch_norm2d_forward_train(int64_t n, int64_t c, int64_t hw, const float* x
 void batch_norm2d_forward_eval(int64_t n, int64_t c, int64_t hw, const float* x, const float* gamma, const float* beta,
                                const float* running_mean, const float* running_var, float eps, bool relu, float* y);
 
-// Training-mode backward. y (the forward output) is needed only with relu, to mask dy; dx, dgamma,
-// dbeta (the last two may be null) are overwritten.
-void batch_norm2d_backward(int64_t n, int64_t c, int64_t hw, const float* x, const float* dy, const float* y,
-                           const float* gamma, const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
-                           float* dbeta);
+// Training-mode backward. With relu (the ReLU was fused), dy is masked where the forward output was
+// zero, recomputed from x, gamma and beta; dx, dgamma, dbeta (the last two may be null) are overwritten.
+void batch_norm2d_backward(int64_t n, int64_t c, int64_t hw, const float* x, const float* dy, bool relu,
+                           const float* gamma, const float* beta, const float* save_mean, const float* save_invstd,
+                           float* dx, float* dgamma, float* dbeta);
 
 }  // namespace fastgrad

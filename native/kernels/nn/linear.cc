@@ -15,8 +15,10 @@ void gemm(bool ta, bool tb, size_t m, size_t n, size_t k, const float* a, size_t
                   static_cast<int64_t>(lda), b, static_cast<int64_t>(ldb), beta, c, static_cast<int64_t>(ldc), ep);
 }
 
-// Scratch for the masked dY, reused across calls (one per JS thread).
+// Scratch for the masked dY and the bias column sums, reused across calls (one per JS thread): the
+// training loop calls this every batch and should not allocate.
 thread_local std::vector<float> masked_dy;
+thread_local std::vector<float> column_sums;
 
 }  // namespace
 
@@ -39,7 +41,11 @@ void linear_backward(const float* x, const float* w, const float* y, const float
       gm = masked_dy.data();
       g = gm;
     }
-    std::vector<float> col(db ? n : 0, 0.0f);
+    float* col = nullptr;
+    if (db) {
+      column_sums.assign(n, 0.0f);
+      col = column_sums.data();
+    }
     for (size_t i = 0; i < m; i++) {
       const float* dr = dy + i * n;
       if (relu) {

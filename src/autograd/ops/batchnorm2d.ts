@@ -3,6 +3,7 @@
 import { Tensor, shapeString } from '../../tensor/tensor';
 import { record } from '../engine';
 import { backend } from '../../backend';
+import { outputArray } from './conv';
 import { DTypeError, ShapeError, ValueError, checkFinite, describe } from '../../errors';
 
 export interface BatchNorm2dOptions {
@@ -47,7 +48,7 @@ export function batchNorm2d(
   if (momentum < 0 || momentum > 1) throw new ValueError(`batchNorm2d: option 'momentum' must be in [0, 1], got ${momentum}`);
   const relu = opts.relu ?? false;
   const be = backend();
-  const out = new Float32Array(x.size);
+  const out = outputArray(x.size);
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
 
   if (!opts.training) {
@@ -87,9 +88,9 @@ export function batchNorm2d(
     runningMean?.data ?? null, runningVar?.data ?? null, n, c, hw, eps, momentum, relu,
   );
   return record(new Tensor(out, x.shape), 'batchNorm2d', inputs, (grad) => {
-    const gx = new Float32Array(x.size);
+    const gx = outputArray(x.size);
     const gw = weight ? new Float32Array(c) : null, gb = bias ? new Float32Array(c) : null;
-    be.batchNorm2dBackward(x.data, grad, relu ? out : null, weight?.data ?? null, saveMean, saveInvstd, gx, gw, gb, n, c, hw);
+    be.batchNorm2dBackward(x.data, grad, relu, weight?.data ?? null, bias?.data ?? null, saveMean, saveInvstd, gx, gw, gb, n, c, hw);
     return [x.requiresGrad ? gx : null, ...(weight ? [gw] : []), ...(bias ? [gb] : [])];
   });
 }

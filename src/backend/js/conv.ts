@@ -241,11 +241,12 @@ export const jsConv: ConvOps = {
     }
   },
 
-  batchNorm2dBackward(x, dy, out, weight, saveMean, saveInvstd, dx, dWeight, dBias, n, c, hw) {
+  batchNorm2dBackward(x, dy, relu, weight, bias, saveMean, saveInvstd, dx, dWeight, dBias, n, c, hw) {
     const m = n * hw;
-    const g = (j: number) => (out && !(out[j] > 0) ? 0 : dy[j]);
     for (let ch = 0; ch < c; ch++) {
       const mean = saveMean[ch], invstd = saveInvstd[ch];
+      const gamma = weight ? weight[ch] : 1, beta = bias ? bias[ch] : 0;
+      const g = (j: number) => (relu && !((x[j] - mean) * invstd * gamma + beta > 0) ? 0 : dy[j]);
       let sumDy = 0, sumDyXhat = 0;
       for (let b = 0; b < n; b++) {
         for (let i = 0; i < hw; i++) {

@@ -1,0 +1,24 @@
+// The per-ISA table of BatchNorm2d kernels (batchnorm2d.cc dispatches through it).
+#pragma once
+
+#include <cstdint>
+
+namespace fastgrad {
+
+struct BatchNorm2dKernels {
+  void (*forward_train)(int64_t n, int64_t c, int64_t hw, const float* x, const float* gamma, const float* beta, float eps,
+                        float momentum, bool relu, float* y, float* save_mean, float* save_invstd, float* running_mean,
+                        float* running_var);
+  void (*forward_eval)(int64_t n, int64_t c, int64_t hw, const float* x, const float* gamma, const float* beta,
+                       const float* running_mean, const float* running_var, float eps, bool relu, float* y);
+  void (*backward)(int64_t n, int64_t c, int64_t hw, const float* x, const float* dy, bool relu, const float* gamma,
+                   const float* beta, const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
+                   float* dbeta);
+};
+
+extern const BatchNorm2dKernels batch_norm2d_kernels_generic;
+#if defined(FASTGRAD_HAVE_AVX2)
+extern const BatchNorm2dKernels batch_norm2d_kernels_avx2;
+#endif
+
+}  // namespace fastgrad
