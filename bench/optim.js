@@ -5,6 +5,7 @@
 //
 //   npm run bench -- optim            1M and 10M parameters
 //   npm run bench -- optim --quick    1M only, fewer samples
+//   npm run bench -- optim --optimizers=adam,nadam --sizes=10000000   a subset
 'use strict';
 const lib = require('./lib');
 
@@ -50,13 +51,21 @@ const fmtG = (v) => (v / 1e9).toFixed(1);
 const fmtPct = (v) => `${(v * 100).toFixed(0)}%`;
 const fmtX = (v) => `${v.toFixed(1)}x`;
 
-async function run({ quick = false } = {}) {
+function listArg(args, name) {
+  const a = (args || []).find((x) => x.startsWith(`--${name}=`));
+  return a ? a.slice(name.length + 3).split(',').filter(Boolean) : undefined;
+}
+
+async function run({ quick = false, args = [] } = {}) {
   const fg = lib.fastgrad();
   const native = fg.getBackend('native');
   const js = fg.getBackend('js');
   if (!native) throw new Error('bench optim needs the native addon (npm run build:native)');
   const threadCounts = [1, 2];
-  const sizes = quick ? [1_000_000] : [1_000_000, 10_000_000];
+  const sizes = (listArg(args, 'sizes') || []).map(Number).filter((n) => n > 0);
+  if (sizes.length === 0) sizes.push(...(quick ? [1_000_000] : [1_000_000, 10_000_000]));
+  const only = listArg(args, 'optimizers');
+  const optimizers = only ? OPTIMIZERS.filter((o) => only.includes(o.name)) : OPTIMIZERS;
   const opts = quick ? { warmup: 1, samples: 3, minMs: 100 } : { warmup: 1, samples: 7, minMs: 200 };
   const torch = lib.haveTorch();
   const startThreads = native.numThreads();
@@ -64,8 +73,8 @@ async function run({ quick = false } = {}) {
   for (const n of sizes) {
     for (const threads of threadCounts) {
       native.setNumThreads(threads);
-      const torchRes = torch ? lib.python('optim_torch.py', [String(threads), String(n), ...OPTIMIZERS.map((o) => o.name)]) : undefined;
-      for (const o of OPTIMIZERS) {
+      const torchRes = torch ? lib.python('optim_torch.py', [String(threads), String(n), ...optimizers.map((o) => o.name)]) : undefined;
+      for (const o of optimizers) {
         const x = buffers(n, o.writes);
         const rw = [x.p, ...x.s];
         // The pure-JS backend is single-threaded: measured at 1M on the 1-thread pass, and for Adam at 10M.
@@ -156,7 +165,7 @@ async function run({ quick = false } = {}) {
     `segments of the flat buffer ${overhead.segmentsUs.toFixed(1)} us (+${overhead.segmentsOverheadUs.toFixed(1)}), ` +
     `multi-tensor apply over 100 arrays per buffer ${overhead.multiTensorUs.toFixed(1)} us (+${overhead.multiTensorOverheadUs.toFixed(1)}), ` +
     `optim.Adam.step() ${overhead.optimizerStepUs.toFixed(1)} us (+${overhead.optimizerStepOverheadUs.toFixed(1)})`);
-  const file = lib.save('optim', { quick, rows, overhead });
+  const file = lib.save(only || listArg(args, 'sizes') ? 'optim-subset' : 'optim', { quick, rows, overhead });
   console.log(`saved ${file}`);
 }
 

@@ -46,10 +46,9 @@ Buf parse_buf(const Args& args, const Napi::CallbackInfo& info, size_t i, const 
       napi_typedarray_type type;
       size_t length = 0;
       void* data = nullptr;
-      bool ok = napi_get_element(env, arr, k, &e) == napi_ok;
-      bool is_ta = false;
-      ok = ok && napi_is_typedarray(env, e, &is_ta) == napi_ok && is_ta &&
-           napi_get_typedarray_info(env, e, &type, &length, &data, nullptr, nullptr) == napi_ok && type == napi_float32_array;
+      // napi_get_typedarray_info fails (napi_invalid_arg) for anything but a typed array.
+      bool ok = napi_get_element(env, arr, k, &e) == napi_ok &&
+                napi_get_typedarray_info(env, e, &type, &length, &data, nullptr, nullptr) == napi_ok && type == napi_float32_array;
       if (!ok) {
         args.type_error(std::string("argument '") + name + "'[" + std::to_string(k) + "] must be a Float32Array, got " +
                         describe(Napi::Value(env, e)));

@@ -138,7 +138,7 @@ export const jsOptim: OptimOps = {
         const gi = Math.fround(sign * gg[i] + weightDecay * pp[i]);
         const si = Math.fround(rho * s[i] + (1 - rho) * gi * gi);
         s[i] = si;
-        const d = Math.fround((Math.sqrt(a[i] + eps) / Math.sqrt(si + eps)) * gi);
+        const d = Math.fround(Math.sqrt((a[i] + eps) / (si + eps)) * gi);
         a[i] = rho * a[i] + (1 - rho) * d * d;
         pp[i] = pp[i] - lr * d;
       }
@@ -177,9 +177,9 @@ export const jsOptim: OptimOps = {
         const vi = Math.fround(beta2 * v[i] + (1 - beta2) * gi * gi);
         m[i] = mi;
         v[i] = vi;
-        const denom = Math.fround(Math.sqrt(vi / bc2) + eps);
-        const x = Math.fround(pp[i] + cGrad * (gi / denom));
-        pp[i] = x + cAvg * (mi / denom);
+        const r = 1 / Math.fround(Math.sqrt(vi / bc2) + eps);
+        const x = Math.fround(pp[i] + cGrad * (gi * r));
+        pp[i] = x + cAvg * (mi * r);
       }
     }
   },
