@@ -24,13 +24,18 @@ TORCH_NAMES = {
     'finalDivFactor': 'final_div_factor', 'cycleMomentum': 'cycle_momentum',
     'baseMomentum': 'base_momentum', 'maxMomentum': 'max_momentum', 'threePhase': 'three_phase',
     'thresholdMode': 'threshold_mode', 'minLr': 'min_lr', 'lrLambda': 'lr_lambda',
+    'baseLr': 'base_lr', 'stepSizeUp': 'step_size_up', 'stepSizeDown': 'step_size_down', 'scaleMode': 'scale_mode',
 }
+# option values that differ too
+TORCH_VALUES = {('mode', 'expRange'): 'exp_range'}
 
 # LambdaLR's functions by name (the test defines the same ones).
 LAMBDAS = {
     'pow095': lambda e: 0.95 ** e,
     'inverse': lambda e: 1.0 / (1.0 + e),
     'warmup10': lambda e: min(1.0, (e + 1) / 10.0),
+    'times098': lambda e: 0.98,
+    'alternate': lambda e: 1.05 if e % 2 else 0.9,
 }
 
 
@@ -39,6 +44,7 @@ def torch_kwargs(opts):
     for k, v in opts.items():
         if k == 'lrLambda':
             v = [LAMBDAS[n] for n in v] if isinstance(v, list) else LAMBDAS[v]
+        v = TORCH_VALUES.get((k, v), v) if isinstance(v, str) else v
         out[TORCH_NAMES.get(k, k)] = v
     return out
 
@@ -58,6 +64,8 @@ def make_scheduler(name, opt, opts):
     if name == 'SequentialLR':
         subs = [make_scheduler(s['scheduler'], opt, s['options']) for s in opts['schedulers']]
         return S.SequentialLR(opt, schedulers=subs, milestones=opts['milestones'])
+    if name == 'ChainedScheduler':
+        return S.ChainedScheduler([make_scheduler(s['scheduler'], opt, s['options']) for s in opts['schedulers']])
     return getattr(S, name)(opt, **torch_kwargs(opts))
 
 
@@ -86,7 +94,7 @@ def run(case):
         lrs.append([g['lr'] for g in opt.param_groups])
         mom.append(momenta(opt, case))
     case['lrs'] = lrs
-    if case['scheduler'] == 'OneCycleLR' and case['options'].get('cycleMomentum', True):
+    if case['scheduler'] in ('OneCycleLR', 'CyclicLR') and case['options'].get('cycleMomentum', True):
         case['momenta'] = mom
     return case
 
@@ -148,6 +156,18 @@ CASES = [
                                 {'scheduler': 'StepLR', 'options': {'stepSize': 5, 'gamma': 0.5}},
                                 {'scheduler': 'MultiStepLR', 'options': {'milestones': [10, 20], 'gamma': 0.1}}],
                  'milestones': [15, 40]}, 'groups': TWO},
+    {'name': 'ConstantLR default', 'scheduler': 'ConstantLR', 'options': {}, 'groups': TWO, 'steps': 20},
+    {'name': 'ConstantLR factor 0.5 for 8', 'scheduler': 'ConstantLR', 'options': {'factor': 0.5, 'totalIters': 8}, 'groups': TWO, 'steps': 20},
+    {'name': 'MultiplicativeLR', 'scheduler': 'MultiplicativeLR', 'options': {'lrLambda': 'times098'}, 'groups': TWO},
+    {'name': 'MultiplicativeLR per group', 'scheduler': 'MultiplicativeLR', 'options': {'lrLambda': ['times098', 'alternate']}, 'groups': TWO},
+    {'name': 'CyclicLR triangular with momentum', 'scheduler': 'CyclicLR', 'options': {'baseLr': 0.01, 'maxLr': 0.1, 'stepSizeUp': 10}, 'groups': TWO, 'momentum': 0.9},
+    {'name': 'CyclicLR triangular2 asymmetric', 'scheduler': 'CyclicLR',
+     'options': {'baseLr': [0.01, 0.02], 'maxLr': [0.1, 0.3], 'stepSizeUp': 7, 'stepSizeDown': 13, 'mode': 'triangular2', 'cycleMomentum': False}, 'groups': TWO},
+    {'name': 'CyclicLR expRange', 'scheduler': 'CyclicLR',
+     'options': {'baseLr': 0.001, 'maxLr': 0.05, 'stepSizeUp': 5, 'mode': 'expRange', 'gamma': 0.98, 'baseMomentum': 0.7, 'maxMomentum': 0.95}, 'groups': ONE, 'momentum': 0.9},
+    {'name': 'ChainedScheduler exponential and step', 'scheduler': 'ChainedScheduler',
+     'options': {'schedulers': [{'scheduler': 'ExponentialLR', 'options': {'gamma': 0.97}},
+                                {'scheduler': 'StepLR', 'options': {'stepSize': 10, 'gamma': 0.5}}]}, 'groups': TWO},
 ]
 
 

@@ -1,5 +1,6 @@
 // fastgrad: deep-learning training for Node.js with a native hot path.
 import './autograd/ops';
+import './train';
 
 export { Tensor, type Shape } from './tensor/tensor';
 export { tensor, zeros, ones, full, zerosLike, onesLike, arange, rand, randn } from './tensor/creation';
@@ -26,4 +27,6 @@ export * as losses from './losses';
 export * as data from './data';
 export * as metrics from './metrics';
 export * as callbacks from './train/callbacks';
+export { History, load, type FitOptions, type EvaluateOptions } from './train';
+export { saveTensors, loadTensors, type SafetensorsFile } from './io/safetensors';
 export * as tune from './tune';

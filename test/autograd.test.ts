@@ -151,6 +151,15 @@ describe('reductions', () => {
   });
 });
 
+describe('shape ops', () => {
+  it('reshape, transpose, slice pass gradients through', () => {
+    gradcheck((t) => t.reshape(4, 6).mul(t.reshape(4, 6)), [param([2, 3, 4], 80)]);
+    gradcheck((t) => t.transpose(0, 2).exp(), [param([2, 3, 4], 81)]);
+    gradcheck((t) => t.transpose().tanh(), [param([3, 5], 82)]);
+    gradcheck((t) => t.slice(1, 3).sigmoid(), [param([4, 3], 83)]);
+  });
+});
+
 describe('softmax and logSoftmax', () => {
   it('are stable and correct along any axis', () => {
     const big = fg.tensor([[1000, 1001, 1002]]);

@@ -224,6 +224,26 @@ describe('L-BFGS behaviour', () => {
     expect(flat(b2.params)).toEqual(flat(a.params));
   });
 
+  it('its state survives flattenStateDict (safetensors layout) and JSON metadata', () => {
+    const c = fixture.cases[3];
+    const a = setup(c);
+    const optA = new optim.LBFGS(a.params, c.options);
+    for (let k = 0; k < 6; k++) optA.step(a.closure);
+
+    const b = setup(c);
+    const optB = new optim.LBFGS(b.params, c.options);
+    for (let k = 0; k < 3; k++) optB.step(b.closure);
+    const flatSd = optim.flattenStateDict(optB.stateDict());
+    const weights = flat(b.params);
+    const b2 = setup(c);
+    let o = 0;
+    for (const p of b2.params) { p.data.set(weights.slice(o, o + p.size)); o += p.size; }
+    const optB2 = new optim.LBFGS(b2.params, c.options);
+    optB2.loadStateDict(optim.unflattenStateDict({ tensors: flatSd.tensors, metadata: flatSd.metadata }));
+    for (let k = 0; k < 3; k++) optB2.step(b2.closure);
+    expect(flat(b2.params)).toEqual(flat(a.params));
+  });
+
   it('a parameter without a gradient counts as zero gradient and is left alone', () => {
     const p = tensor([-1.2, 1], undefined, { requiresGrad: true });
     const frozen = tensor([5, 6, 7], undefined, { requiresGrad: true });
@@ -233,7 +253,10 @@ describe('L-BFGS behaviour', () => {
   });
 
   const bad: [string, () => unknown, RegExp][] = [
-    ['lr <= 0', () => new optim.LBFGS([zeros([2])], { lr: -1 }), /'lr' must be a finite number > 0, got -1/],
+    ['lr < 0', () => new optim.LBFGS([zeros([2])], { lr: -1 }), /'lr' must be a finite number >= 0, got -1/],
+    ['lr 0', () => new optim.LBFGS([zeros([2])], { lr: 0 }), /'lr' must be a finite number > 0, got 0/],
+    ['parameter groups', () => new optim.LBFGS([{ params: [zeros([2])] }, { params: [zeros([2])], lr: 0.1 }]), /parameter groups are not supported/],
+    ['unknown option', () => new optim.LBFGS([zeros([2])], { history: 3 } as any), /unknown option 'history'/],
     ['historySize < 1', () => new optim.LBFGS([zeros([2])], { historySize: 0 }), /'historySize' must be an integer >= 1, got 0/],
     ['maxIter 0', () => new optim.LBFGS([zeros([2])], { maxIter: 0 }), /'maxIter'.*got 0/],
     ['maxEval 2.5', () => new optim.LBFGS([zeros([2])], { maxEval: 2.5 }), /'maxEval'.*got 2.5/],
@@ -247,4 +270,28 @@ describe('L-BFGS behaviour', () => {
       expect(f).toThrow(re);
     });
   }
+});
+
+describe('L-BFGS on a model through autograd', () => {
+  it('minimises a softmax regression with a closure that calls backward()', async () => {
+    const { TinyLinear, blobs, crossEntropy, useWorkingBackend } = await import('./helpers/standins');
+    useWorkingBackend();
+    const { x, y } = blobs(90, 4);
+    const model = new TinyLinear(2, 3, 1);
+    const opt = new optim.LBFGS(model.parameters(), { lineSearch: 'strongWolfe', maxIter: 20 });
+    const closure = () => {
+      opt.zeroGrad();
+      const loss = crossEntropy(model.forward(x), y);
+      loss.backward();
+      return loss;
+    };
+    const first = (opt.step(closure) as Tensor).item();
+    for (let k = 0; k < 4; k++) opt.step(closure);
+    const last = (closure() as Tensor).item();
+    expect(first).toBeGreaterThan(0.5);
+    expect(last).toBeLessThan(0.05 * first);
+    // The gradients live in the optimizer's flat buffer, as views.
+    const fgp = opt.groupBuffers(0);
+    expect(model.weight.grad!.data.buffer).toBe(fgp.grads.buffer);
+  });
 });

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as fg from '../src';
 import { optim, ValueError } from '../src';
 
 const fixture = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'schedules.json'), 'utf8'));
@@ -21,6 +22,8 @@ const LAMBDAS: Record<string, (e: number) => number> = {
   pow095: (e) => 0.95 ** e,
   inverse: (e) => 1 / (1 + e),
   warmup10: (e) => Math.min(1, (e + 1) / 10),
+  times098: () => 0.98,
+  alternate: (e) => (e % 2 ? 1.05 : 0.9),
 };
 
 function build(name: string, opt: FakeOptimizer, options: any): any {
@@ -28,6 +31,7 @@ function build(name: string, opt: FakeOptimizer, options: any): any {
     const schedulers = options.schedulers.map((s: any) => build(s.scheduler, opt, s.options));
     return new optim.SequentialLR(opt, { schedulers, milestones: options.milestones });
   }
+  if (name === 'ChainedScheduler') return new optim.ChainedScheduler(options.schedulers.map((s: any) => build(s.scheduler, opt, s.options)));
   const opts = { ...options };
   if (opts.lrLambda !== undefined) opts.lrLambda = Array.isArray(opts.lrLambda) ? opts.lrLambda.map((n: string) => LAMBDAS[n]) : LAMBDAS[opts.lrLambda];
   const Cls = (optim as any)[name];
@@ -185,6 +189,11 @@ describe('bad options are rejected at construction, naming option and value', ()
     ['OneCycleLR no totalSteps', () => new optim.OneCycleLR(opt(), { maxLr: 1 }), /totalSteps/],
     ['OneCycleLR annealStrategy', () => new optim.OneCycleLR(opt(), { maxLr: 1, totalSteps: 5, annealStrategy: 'exp' as any }), /'annealStrategy'.*'exp'/],
     ['OneCycleLR cycleMomentum without momentum', () => new optim.OneCycleLR({ paramGroups: [{ lr: 1 }] }, { maxLr: 1, totalSteps: 5 }), /cycleMomentum/],
+    ['ConstantLR factor 0', () => new optim.ConstantLR(opt(), { factor: 0 }), /'factor' must be in \(0, 1\], got 0/],
+    ['CyclicLR maxLr -1', () => new optim.CyclicLR(opt(), { baseLr: 0.1, maxLr: -1 }), /'maxLr' must be > 0, got -1/],
+    ['CyclicLR mode', () => new optim.CyclicLR(opt(), { baseLr: 0.1, maxLr: 1, mode: 'sine' as any }), /'mode'.*'sine'/],
+    ['CyclicLR cycleMomentum without momentum', () => new optim.CyclicLR({ paramGroups: [{ lr: 1 }] }, { baseLr: 0.1, maxLr: 1 }), /cycleMomentum/],
+    ['MultiplicativeLR lrLambda count', () => new optim.MultiplicativeLR(opt(), { lrLambda: [() => 1, () => 1] }), /'lrLambda'/],
     ['PolynomialLR totalIters 0', () => new optim.PolynomialLR(opt(), { totalIters: 0 }), /'totalIters'.*got 0/],
     ['ReduceLROnPlateau factor 1', () => new optim.ReduceLROnPlateau(opt(), { factor: 1 }), /'factor' must be in \(0, 1\), got 1/],
     ['ReduceLROnPlateau mode', () => new optim.ReduceLROnPlateau(opt(), { mode: 'up' as any }), /'mode'.*'up'/],
@@ -211,5 +220,84 @@ describe('bad options are rejected at construction, naming option and value', ()
     const s = new optim.OneCycleLR(opt(), { maxLr: 1, totalSteps: 3 });
     for (let i = 0; i < 3; i++) s.step();
     expect(() => s.step()).toThrow(/totalSteps/);
+  });
+});
+
+describe('schedules drive the real optimizers', () => {
+  it('SGD takes each step with the lr the schedule set', () => {
+    const p = fg.tensor([1, 2, 3], undefined, { requiresGrad: true });
+    const opt = new optim.SGD([p], { lr: 0.5 });
+    const sched = new optim.StepLR(opt, { stepSize: 2, gamma: 0.1 });
+    const lrs: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      p.grad = fg.ones([3]);
+      const before = p.data[0];
+      opt.step();
+      lrs.push(before - p.data[0]);
+      sched.step();
+    }
+    [0.5, 0.5, 0.05, 0.05, 0.005].forEach((lr, k) => expect(lrs[k]).toBeCloseTo(lr, 6));
+  });
+
+  it('OneCycleLR cycles SGD momentum and Adam beta1 in the optimizer groups', () => {
+    const sgd = new optim.SGD([fg.zeros([2], { requiresGrad: true })], { lr: 0.1, momentum: 0.9 });
+    const s1 = new optim.OneCycleLR(sgd, { maxLr: 1, totalSteps: 10 });
+    expect(sgd.paramGroups[0].momentum).toBeCloseTo(0.95, 12);
+    for (let k = 0; k < 3; k++) s1.step();
+    expect(sgd.paramGroups[0].momentum as number).toBeLessThan(0.95);
+    const adam = new optim.Adam([fg.zeros([2], { requiresGrad: true })], { lr: 0.1 });
+    const s2 = new optim.OneCycleLR(adam, { maxLr: 1, totalSteps: 10 });
+    expect((adam.paramGroups[0].betas as number[])[0]).toBeCloseTo(0.95, 12);
+    s2.step();
+    expect((adam.paramGroups[0].betas as number[])[1]).toBe(0.999);
+    // The optimizer still steps and saves its state with the schedule's keys in the groups.
+    adam.paramGroups[0].params[0].grad = fg.ones([2]);
+    adam.step();
+    const sd = adam.stateDict();
+    const adam2 = new optim.Adam([fg.zeros([2], { requiresGrad: true })], { lr: 0.1 });
+    adam2.loadStateDict(sd);
+    expect(adam2.paramGroups[0].lr).toBe(adam.paramGroups[0].lr);
+  });
+});
+
+describe('callbacks.lrScheduler inside fit', () => {
+  it('steps per epoch (StepLR), per batch (OneCycleLR) and on the monitored metric (ReduceLROnPlateau)', async () => {
+    const { TinyLinear, blobs, crossEntropy, useWorkingBackend } = await import('./helpers/standins');
+    useWorkingBackend();
+    const train = blobs(60, 1);
+
+    let model = new TinyLinear(2, 3, 1);
+    let opt: any = new optim.SGD(model.parameters(), { lr: 0.2 });
+    let h = await model.fit(train, {
+      epochs: 4, batchSize: 20, optimizer: opt, loss: crossEntropy, verbose: 0, seed: 1,
+      callbacks: [fg.callbacks.lrScheduler(new optim.StepLR(opt, { stepSize: 2, gamma: 0.5 }))],
+    });
+    // The logged lr is the one each epoch trained with.
+    h.history.lr.forEach((lr: number, e: number) => expect(lr).toBeCloseTo([0.2, 0.2, 0.1, 0.1][e], 12));
+
+    model = new TinyLinear(2, 3, 1);
+    opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+    const oneCycle = new optim.OneCycleLR(opt, { maxLr: 0.5, epochs: 3, stepsPerEpoch: 3 });
+    const seen: number[] = [];
+    await model.fit(train, {
+      epochs: 3, batchSize: 20, optimizer: opt, loss: crossEntropy, verbose: 0, seed: 1,
+      callbacks: [{ onBatchBegin: () => void seen.push(opt.paramGroups[0].lr) }, fg.callbacks.lrScheduler(oneCycle, { perBatch: true })],
+    });
+    const ref = new optim.OneCycleLR(fakeOptimizer([{ lr: 0.1 }], 'sgd', 0.9), { maxLr: 0.5, totalSteps: 9 });
+    const want = [ref.getLastLr()[0]];
+    for (let k = 1; k < 9; k++) { ref.step(); want.push(ref.getLastLr()[0]); }
+    seen.forEach((lr, k) => expect(lr).toBeCloseTo(want[k], 12));
+
+    model = new TinyLinear(2, 3, 1);
+    opt = new optim.SGD(model.parameters(), { lr: 0.2 });
+    const scripted = [1, 0.5, 0.6, 0.7, 0.8];
+    h = await model.fit(train, {
+      epochs: 5, batchSize: 20, optimizer: opt, loss: crossEntropy, verbose: 0, seed: 1, validationData: blobs(30, 2),
+      callbacks: [
+        { onEpochEnd: (e: number, logs: Record<string, number>) => void (logs.valLoss = scripted[e]) },
+        fg.callbacks.lrScheduler(new optim.ReduceLROnPlateau(opt, { patience: 1, factor: 0.5 })),
+      ],
+    });
+    expect(h.history.lr).toEqual([0.2, 0.2, 0.2, 0.2, 0.1]);
   });
 });

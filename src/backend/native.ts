@@ -4,7 +4,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Backend } from './types';
 import { ValueError } from '../errors';
-import { jsOptim } from './js/optim';
 
 /** The package root (the folder with fastgrad's package.json), from src/backend or dist/backend. */
 export const packageRoot: string = (() => {
@@ -58,8 +57,6 @@ export function loadNativeBackend(): Backend {
   }
   const info = () => addon.info() as AddonInfo;
   const backend = {
-    // Optimizer kernels not (yet) in this binary run in JS (an older prebuild still works).
-    ...jsOptim,
     ...addon,
     name: 'native' as const,
     isa: () => info().isa,

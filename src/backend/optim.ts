@@ -8,6 +8,12 @@
  * same length). The native addon and the pure-JS backend (src/backend/js/optim.ts) take exactly the
  * same arguments.
  *
+ * Every step takes an optional last argument `segments`: an Int32Array of [offset, length] pairs.
+ * Given, the buffers must be single Float32Arrays and only those ranges are updated: multi-tensor
+ * apply over an optimizer's flat storage (some parameters skipped) at the cost of one call whatever
+ * the number of tensors. (A list costs about 0.15 us per array in N-API calls; segments cost nothing
+ * per tensor.)
+ *
  * Per-step scalars (bias corrections, step sizes) are computed by the caller in double precision,
  * following PyTorch's formulas (src/optim/*.ts), and passed in; kernels only do per-element work.
  * `maximize` negates the gradient; `weightDecay` is coupled L2 (grad += weightDecay * param).
@@ -23,22 +29,22 @@ export interface OptimOps {
   sgdStep(
     p: OptimBuffer, g: OptimBuffer, momentumBuf: OptimBuffer | null,
     lr: number, momentum: number, dampening: number, weightDecay: number,
-    nesterov: boolean, maximize: boolean, firstStep: boolean, l1: number,
+    nesterov: boolean, maximize: boolean, firstStep: boolean, l1: number, segments?: Int32Array | null,
   ): void;
   /** Adagrad: sum += g^2; p -= clr * g / (sqrt(sum) + eps). */
-  adagradStep(p: OptimBuffer, g: OptimBuffer, sum: OptimBuffer, clr: number, eps: number, weightDecay: number, maximize: boolean): void;
+  adagradStep(p: OptimBuffer, g: OptimBuffer, sum: OptimBuffer, clr: number, eps: number, weightDecay: number, maximize: boolean, segments?: Int32Array | null): void;
   /**
    * RMSprop: sq = alpha*sq + (1-alpha)*g^2; centered (gradAvg given): avg = sqrt(sq - ga^2) + eps;
    * with momentumBuf: buf = momentum*buf + g/avg, p -= lr*buf; else p -= lr*g/avg.
    */
   rmspropStep(
     p: OptimBuffer, g: OptimBuffer, squareAvg: OptimBuffer, gradAvg: OptimBuffer | null, momentumBuf: OptimBuffer | null,
-    lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, maximize: boolean,
+    lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, maximize: boolean, segments?: Int32Array | null,
   ): void;
   /** Adadelta: sq = rho*sq + (1-rho)*g^2; d = sqrt(acc+eps)/sqrt(sq+eps)*g; acc = rho*acc + (1-rho)*d^2; p -= lr*d. */
   adadeltaStep(
     p: OptimBuffer, g: OptimBuffer, squareAvg: OptimBuffer, accDelta: OptimBuffer,
-    lr: number, rho: number, eps: number, weightDecay: number, maximize: boolean,
+    lr: number, rho: number, eps: number, weightDecay: number, maximize: boolean, segments?: Int32Array | null,
   ): void;
   /**
    * Adam / AdamW: p *= decayFactor (AdamW: 1 - lr*weightDecay, Adam: 1); g += weightDecay*p (Adam's
@@ -48,17 +54,17 @@ export interface OptimOps {
   adamStep(
     p: OptimBuffer, g: OptimBuffer, expAvg: OptimBuffer, expAvgSq: OptimBuffer, maxExpAvgSq: OptimBuffer | null,
     beta1: number, beta2: number, eps: number, weightDecay: number, decayFactor: number,
-    stepSize: number, bc2Sqrt: number, maximize: boolean,
+    stepSize: number, bc2Sqrt: number, maximize: boolean, segments?: Int32Array | null,
   ): void;
   /** Adamax: m = b1*m + (1-b1)*g; u = max(b2*u, |g|+eps); p -= clr*m/u. */
   adamaxStep(
     p: OptimBuffer, g: OptimBuffer, expAvg: OptimBuffer, expInf: OptimBuffer,
-    beta1: number, beta2: number, eps: number, weightDecay: number, clr: number, maximize: boolean,
+    beta1: number, beta2: number, eps: number, weightDecay: number, clr: number, maximize: boolean, segments?: Int32Array | null,
   ): void;
   /** NAdam: m, v as Adam; denom = sqrt(v/bc2) + eps; p += cGrad*g/denom; p += cAvg*m/denom. */
   nadamStep(
     p: OptimBuffer, g: OptimBuffer, expAvg: OptimBuffer, expAvgSq: OptimBuffer,
-    beta1: number, beta2: number, eps: number, weightDecay: number, bc2: number, cGrad: number, cAvg: number, maximize: boolean,
+    beta1: number, beta2: number, eps: number, weightDecay: number, bc2: number, cGrad: number, cAvg: number, maximize: boolean, segments?: Int32Array | null,
   ): void;
   /**
    * RAdam: m, v as Adam; when `adaptive` (rho_t > 5): p -= (m/bc1) * lr * (bc2Sqrt/(sqrt(v)+eps)) * rect,
@@ -67,12 +73,12 @@ export interface OptimOps {
   radamStep(
     p: OptimBuffer, g: OptimBuffer, expAvg: OptimBuffer, expAvgSq: OptimBuffer,
     beta1: number, beta2: number, eps: number, weightDecay: number,
-    lr: number, bc1: number, bc2Sqrt: number, rect: number, adaptive: boolean, maximize: boolean,
+    lr: number, bc1: number, bc2Sqrt: number, rect: number, adaptive: boolean, maximize: boolean, segments?: Int32Array | null,
   ): void;
   /** Lion: p *= 1 - lr*weightDecay; p -= lr*sign(b1*m + (1-b1)*g); m = b2*m + (1-b2)*g. */
   lionStep(
     p: OptimBuffer, g: OptimBuffer, expAvg: OptimBuffer,
-    lr: number, beta1: number, beta2: number, weightDecay: number, maximize: boolean,
+    lr: number, beta1: number, beta2: number, weightDecay: number, maximize: boolean, segments?: Int32Array | null,
   ): void;
 
   /** The p-norm of all the buffers together (float64 accumulation); normType Infinity = max |x|. */

@@ -1,8 +1,11 @@
 // nn.Conv2d: a 2-D convolution layer with PyTorch's options, weight layout and initialisation.
 import { Module } from './module';
 import { Tensor } from '../tensor/tensor';
-import { rand } from '../tensor/creation';
+import { zeros } from '../tensor/creation';
+import { generatorFor, type Generator } from '../tensor/random';
 import { conv2d, pair, resolvePadding, type Size2 } from '../autograd/ops/conv';
+import { uniform_ } from './init';
+import { registerLayer } from './config';
 import { checkBool, checkInt, ValueError } from '../errors';
 
 export interface Conv2dLayerOptions {
@@ -11,8 +14,11 @@ export interface Conv2dLayerOptions {
   dilation?: Size2;
   groups?: number;
   bias?: boolean;
-  /** Seeds the initial weights (the global generator otherwise). */
+  /** Fuses a ReLU after the bias (one pass less). */
+  activation?: 'relu' | null;
+  /** Seed for the initial weights (or a generator to draw from); the global generator otherwise. */
   seed?: number;
+  generator?: Generator;
 }
 
 export class Conv2d extends Module {
@@ -23,7 +29,9 @@ export class Conv2d extends Module {
   readonly padding: [number, number];
   readonly dilation: [number, number];
   readonly groups: number;
+  readonly activation: 'relu' | null;
   private readonly paddingOption: Size2 | 'same' | 'valid';
+  private readonly seed: number | undefined;
 
   constructor(inChannels: number, outChannels: number, kernelSize: Size2, opts: Conv2dLayerOptions = {}) {
     super();
@@ -36,6 +44,10 @@ export class Conv2d extends Module {
     this.paddingOption = opts.padding ?? 0;
     this.padding = resolvePadding('Conv2d', this.paddingOption, this.kernelSize, this.dilation, this.stride);
     const hasBias = checkBool("Conv2d: option 'bias'", opts.bias ?? true);
+    const act = opts.activation ?? null;
+    if (act !== null && act !== 'relu') throw new ValueError(`Conv2d: option 'activation' must be 'relu' or null, got ${String(act)}`);
+    this.activation = act;
+    this.seed = opts.seed;
     if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
       throw new ValueError(`Conv2d: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${this.groups})`);
     }
@@ -43,23 +55,29 @@ export class Conv2d extends Module {
     const [kh, kw] = this.kernelSize;
     const fanIn = (inChannels / this.groups) * kh * kw;
     const bound = 1 / Math.sqrt(fanIn);
-    const seed = opts.seed;
-    this.registerParameter('weight', rand([outChannels, inChannels / this.groups, kh, kw], { low: -bound, high: bound, seed }));
-    if (hasBias) {
-      this.registerParameter('bias', rand([outChannels], { low: -bound, high: bound, seed: seed === undefined ? undefined : seed + 1 }));
-    }
+    const g = opts.generator ?? generatorFor(opts.seed);
+    this.registerParameter('weight', uniform_(zeros([outChannels, inChannels / this.groups, kh, kw]), -bound, bound, { generator: g }));
+    if (hasBias) this.registerParameter('bias', uniform_(zeros([outChannels]), -bound, bound, { generator: g }));
   }
 
+  /** The current weight [out, in / groups, kh, kw] (read each time: an optimizer may swap in a view of its flat buffer). */
   get weight(): Tensor {
-    return this.stateDict().weight;
+    return this.getParameter('weight')!;
   }
 
   get bias(): Tensor | null {
-    return this.stateDict().bias ?? null;
+    return this.getParameter('bias') ?? null;
   }
 
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return this.forwardFused(x, this.activation === 'relu');
+  }
+
+  /** The convolution followed by a ReLU in the same kernel call (Sequential uses this for Conv2d, ReLU pairs). */
+  forwardFused(x: Tensor, withRelu: boolean): Tensor {
+    return conv2d(x, this.weight, this.bias, {
+      stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups, relu: withRelu,
+    });
   }
 
   config(): Record<string, unknown> {
@@ -67,6 +85,10 @@ export class Conv2d extends Module {
       inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize,
       stride: this.stride, padding: this.paddingOption, dilation: this.dilation, groups: this.groups,
       bias: this.bias !== null,
+      ...(this.activation ? { activation: this.activation } : {}),
+      ...(this.seed !== undefined ? { seed: this.seed } : {}),
     };
   }
 }
+
+registerLayer('Conv2d', (c) => new Conv2d(c.inChannels as number, c.outChannels as number, c.kernelSize as Size2, c as Conv2dLayerOptions));

@@ -43,6 +43,16 @@ export abstract class Module {
     return m;
   }
 
+  /** This module's own parameter (not a child's), or undefined: cheap enough for every forward. */
+  protected getParameter(name: string): Tensor | undefined {
+    return this._parameters.get(name);
+  }
+
+  /** This module's own buffer, or undefined. */
+  protected getBuffer(name: string): Tensor | undefined {
+    return this._buffers.get(name);
+  }
+
   /** Replaces a parameter's tensor (e.g. with a view into an optimizer's flat buffer). */
   setParameter(name: string, t: Tensor): void {
     const old = this._parameters.get(name);

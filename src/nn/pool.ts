@@ -3,6 +3,7 @@ import { Module } from './module';
 import { Tensor } from '../tensor/tensor';
 import { maxPool2d, avgPool2d, globalAvgPool2d } from '../autograd/ops/pool';
 import { pair, type Size2 } from '../autograd/ops/conv';
+import { registerLayer } from './config';
 import { checkBool, ValueError } from '../errors';
 
 export interface Pool2dLayerOptions {
@@ -92,3 +93,8 @@ export class GlobalAvgPool2d extends Module {
     return {};
   }
 }
+
+registerLayer('MaxPool2d', (c) => new MaxPool2d(c.kernelSize as Size2, c as Pool2dLayerOptions));
+registerLayer('AvgPool2d', (c) => new AvgPool2d(c.kernelSize as Size2, c as AvgPool2dLayerOptions));
+registerLayer('AdaptiveAvgPool2d', (c) => new AdaptiveAvgPool2d((c.outputSize ?? 1) as Size2));
+registerLayer('GlobalAvgPool2d', () => new GlobalAvgPool2d());

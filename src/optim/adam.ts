@@ -42,7 +42,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
       ctx.p, ctx.g, ctx.buffer('expAvg'), ctx.buffer('expAvgSq'), group.amsgrad ? ctx.buffer('maxExpAvgSq') : null,
       beta1, beta2, group.eps as number,
       this.decoupled ? 0 : wd, this.decoupled ? 1 - lr * wd : 1,
-      lr / bc1, Math.sqrt(bc2), group.maximize as boolean,
+      lr / bc1, Math.sqrt(bc2), group.maximize as boolean, ctx.segments,
     );
   }
 }

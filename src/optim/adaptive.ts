@@ -41,7 +41,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   }
   protected update(group: ParamGroup, ctx: StepContext): void {
     const clr = group.lr / (1 + (ctx.step - 1) * (group.lrDecay as number));
-    ctx.backend.adagradStep(ctx.p, ctx.g, ctx.buffer('sum'), clr, group.eps as number, group.weightDecay as number, group.maximize as boolean);
+    ctx.backend.adagradStep(ctx.p, ctx.g, ctx.buffer('sum'), clr, group.eps as number, group.weightDecay as number, group.maximize as boolean, ctx.segments);
   }
 }
 
@@ -76,7 +76,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     const momentum = group.momentum as number;
     ctx.backend.rmspropStep(
       ctx.p, ctx.g, ctx.buffer('squareAvg'), group.centered ? ctx.buffer('gradAvg') : null, momentum > 0 ? ctx.buffer('momentumBuffer') : null,
-      group.lr, group.alpha as number, group.eps as number, group.weightDecay as number, momentum, group.maximize as boolean,
+      group.lr, group.alpha as number, group.eps as number, group.weightDecay as number, momentum, group.maximize as boolean, ctx.segments,
     );
   }
 }
@@ -104,7 +104,7 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
   protected update(group: ParamGroup, ctx: StepContext): void {
     ctx.backend.adadeltaStep(
       ctx.p, ctx.g, ctx.buffer('squareAvg'), ctx.buffer('accDelta'),
-      group.lr, group.rho as number, group.eps as number, group.weightDecay as number, group.maximize as boolean,
+      group.lr, group.rho as number, group.eps as number, group.weightDecay as number, group.maximize as boolean, ctx.segments,
     );
   }
 }
@@ -132,7 +132,7 @@ export class Adamax extends Optimizer<AdamaxOptions> {
   protected update(group: ParamGroup, ctx: StepContext): void {
     const [beta1, beta2] = group.betas as [number, number];
     const clr = group.lr / (1 - beta1 ** ctx.step);
-    ctx.backend.adamaxStep(ctx.p, ctx.g, ctx.buffer('expAvg'), ctx.buffer('expInf'), beta1, beta2, group.eps as number, group.weightDecay as number, clr, group.maximize as boolean);
+    ctx.backend.adamaxStep(ctx.p, ctx.g, ctx.buffer('expAvg'), ctx.buffer('expInf'), beta1, beta2, group.eps as number, group.weightDecay as number, clr, group.maximize as boolean, ctx.segments);
   }
 }
 
@@ -175,7 +175,7 @@ export class NAdam extends Optimizer<NAdamOptions> {
     const lr = group.lr;
     ctx.backend.nadamStep(
       ctx.p, ctx.g, ctx.buffer('expAvg'), ctx.buffer('expAvgSq'), beta1, beta2, group.eps as number, group.weightDecay as number,
-      bc2, (-lr * (1 - mu)) / (1 - muProduct), (-lr * muNext) / (1 - muProductNext), group.maximize as boolean,
+      bc2, (-lr * (1 - mu)) / (1 - muProduct), (-lr * muNext) / (1 - muProductNext), group.maximize as boolean, ctx.segments,
     );
   }
 }
@@ -211,7 +211,7 @@ export class RAdam extends Optimizer<RAdamOptions> {
     const rect = adaptive ? Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) : 0;
     ctx.backend.radamStep(
       ctx.p, ctx.g, ctx.buffer('expAvg'), ctx.buffer('expAvgSq'), beta1, beta2, group.eps as number, group.weightDecay as number,
-      group.lr, bc1, Math.sqrt(bc2), rect, adaptive, group.maximize as boolean,
+      group.lr, bc1, Math.sqrt(bc2), rect, adaptive, group.maximize as boolean, ctx.segments,
     );
   }
 }
@@ -239,6 +239,6 @@ export class Lion extends Optimizer<LionOptions> {
   }
   protected update(group: ParamGroup, ctx: StepContext): void {
     const [beta1, beta2] = group.betas as [number, number];
-    ctx.backend.lionStep(ctx.p, ctx.g, ctx.buffer('expAvg'), group.lr, beta1, beta2, group.weightDecay as number, group.maximize as boolean);
+    ctx.backend.lionStep(ctx.p, ctx.g, ctx.buffer('expAvg'), group.lr, beta1, beta2, group.weightDecay as number, group.maximize as boolean, ctx.segments);
   }
 }

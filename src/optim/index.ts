@@ -13,5 +13,6 @@ export {
 } from './adaptive';
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip';
 export * from './lr_scheduler';
-export { lrSchedulerCallback, LrSchedulerCallback, type LrSchedulerCallbackOptions } from './schedule_callback';
+export { lrSchedulerCallback, LrSchedulerCallback, type LrSchedulerCallbackOptions, type AnySchedule } from './schedule_callback';
 export { LBFGS, type LBFGSOptions } from './lbfgs';
+export { Newton, conjugateGradient, type NewtonOptions, type NewtonInfo, type HvpFn, type HessianFn } from './newton';

@@ -6,9 +6,11 @@
 // vectors like the parameters, with every reduction (dot products, norms) accumulated in float64 and
 // the scalars (step, curvature) in float64; tests also run it in float64 against PyTorch in double.
 import type { Tensor } from '../tensor/tensor';
+import { enableGrad } from '../autograd/engine';
 import { ValueError, DTypeError, describe } from '../errors';
-import { ParamVector, axpy, dot, lossValue, maxAbs, sumAbs } from './vec';
-import type { Closure } from './optimizer';
+import { Optimizer, checkNumber, type Closure, type OptimizerStateDict, type ParamGroup, type ParamGroupInput, type ParamState } from './optimizer';
+import { mergeOptions } from './options';
+import { FlatVector, axpy, dot, lossValue, maxAbs, sumAbs } from './vec';
 
 export interface LBFGSOptions {
   /** Step length: the line search's first trial, or the fixed step without one (default 1). */
@@ -25,10 +27,11 @@ export interface LBFGSOptions {
   historySize?: number;
   /** 'strongWolfe', or null for fixed steps of lr (default null, as PyTorch). */
   lineSearch?: 'strongWolfe' | null;
+  checkFinite?: boolean;
 }
 
-export interface LBFGSGroup {
-  params: Tensor[];
+/** The settings lbfgsStep reads. */
+export interface LbfgsSettings {
   lr: number;
   maxIter: number;
   maxEval: number;
@@ -41,41 +44,57 @@ export interface LBFGSGroup {
 /** What persists between step() calls (PyTorch keeps the same in the first parameter's state). */
 export type LBFGSState = LbfgsState<Float32Array>;
 
-function checkOption(name: string, v: unknown, ok: (x: number) => boolean, expected: string, integer = false): number {
-  if (typeof v !== 'number') throw new DTypeError(`LBFGS: option '${name}' must be a number, got ${describe(v)}`);
-  if ((integer && !Number.isInteger(v)) || !ok(v)) throw new ValueError(`LBFGS: option '${name}' must be ${expected}, got ${v}`);
+function checkInteger(where: string, name: string, v: unknown, min: number): number {
+  if (typeof v !== 'number') throw new DTypeError(`${where}: option '${name}' must be an integer, got ${describe(v)}`);
+  if (!Number.isInteger(v) || v < min) throw new ValueError(`${where}: option '${name}' must be an integer >= ${min}, got ${v}`);
   return v;
 }
 
-export class LBFGS {
-  readonly paramGroups: [LBFGSGroup];
-  readonly defaults: Omit<LBFGSGroup, 'params'>;
-  state: LBFGSState;
-  private readonly vec: ParamVector;
+/**
+ * L-BFGS over one parameter group (as PyTorch: no per-parameter options). step(closure) is required:
+ * the closure is re-evaluated at every trial point.
+ */
+export class LBFGS extends Optimizer<LBFGSOptions> {
+  /** History and counters; see LbfgsState. */
+  lbfgsState: LBFGSState = freshLbfgsState<Float32Array>();
+  private readonly vec = new FlatVector(this);
 
-  constructor(params: Iterable<Tensor>, opts: LBFGSOptions = {}) {
-    this.vec = new ParamVector('LBFGS', params);
-    const lr = checkOption('lr', opts.lr ?? 1, (x) => x > 0 && Number.isFinite(x), 'a finite number > 0');
-    const maxIter = checkOption('maxIter', opts.maxIter ?? 20, (x) => x >= 1, 'an integer >= 1', true);
-    const maxEval = checkOption('maxEval', opts.maxEval ?? Math.floor((maxIter * 5) / 4), (x) => x >= 1, 'an integer >= 1', true);
-    const toleranceGrad = checkOption('toleranceGrad', opts.toleranceGrad ?? 1e-7, (x) => x >= 0 && Number.isFinite(x), 'a finite number >= 0');
-    const toleranceChange = checkOption('toleranceChange', opts.toleranceChange ?? 1e-9, (x) => x >= 0 && Number.isFinite(x), 'a finite number >= 0');
-    const historySize = checkOption('historySize', opts.historySize ?? 100, (x) => x >= 1, 'an integer >= 1', true);
-    const lineSearch = opts.lineSearch === undefined ? null : opts.lineSearch;
-    if (lineSearch !== null && lineSearch !== 'strongWolfe') {
-      throw new ValueError(`LBFGS: option 'lineSearch' must be 'strongWolfe' or null, got ${describe(lineSearch)}`);
+  constructor(params: Tensor[] | ParamGroupInput[] | Iterable<Tensor>, options?: LBFGSOptions) {
+    const maxIter = (options?.maxIter ?? 20) as number;
+    const defaults: Required<LBFGSOptions> = {
+      lr: 1, maxIter: 20,
+      maxEval: typeof maxIter === 'number' ? Math.floor((maxIter * 5) / 4) : 25,
+      toleranceGrad: 1e-7, toleranceChange: 1e-9, historySize: 100, lineSearch: null, checkFinite: false,
+    };
+    super(params, mergeOptions('LBFGS', defaults, options));
+  }
+
+  protected validate(o: Record<string, unknown>, where: string): void {
+    super.validate(o, where);
+    checkNumber(where, 'lr', o.lr, { min: 0, minExclusive: true });
+    checkInteger(where, 'maxIter', o.maxIter, 1);
+    checkInteger(where, 'maxEval', o.maxEval, 1);
+    checkNumber(where, 'toleranceGrad', o.toleranceGrad, { min: 0 });
+    checkNumber(where, 'toleranceChange', o.toleranceChange, { min: 0 });
+    checkInteger(where, 'historySize', o.historySize, 1);
+    if (o.lineSearch !== null && o.lineSearch !== 'strongWolfe') {
+      throw new ValueError(`${where}: option 'lineSearch' must be 'strongWolfe' or null, got ${describe(o.lineSearch)}`);
     }
-    this.defaults = { lr, maxIter, maxEval, toleranceGrad, toleranceChange, historySize, lineSearch };
-    this.paramGroups = [{ params: this.vec.params, ...this.defaults }];
-    this.state = LBFGS.freshState();
   }
 
-  private static freshState(): LBFGSState {
-    return freshLbfgsState<Float32Array>();
+  addParamGroup(input: ParamGroupInput): void {
+    if (this.paramGroups.length > 0) {
+      throw new ValueError("LBFGS: parameter groups are not supported (one set of options for all parameters, as PyTorch's LBFGS)");
+    }
+    super.addParamGroup(input);
   }
 
-  zeroGrad(): void {
-    this.vec.zeroGrad();
+  protected bufferNames(): string[] {
+    return [];
+  }
+
+  protected update(): void {
+    throw new Error('LBFGS: update() is not used; step(closure) runs the whole iteration');
   }
 
   /**
@@ -83,15 +102,20 @@ export class LBFGS {
    * and returns the loss; it is called once at the start and once per trial point. Returns what the
    * first call returned (the loss before this step).
    */
-  step(closure: Closure): Tensor | number {
-    if (typeof closure !== 'function') throw new DTypeError(`LBFGS.step: argument 'closure' must be a function, got ${describe(closure)}`);
+  step(closure?: Closure): Tensor | number {
+    if (typeof closure !== 'function') throw new DTypeError(`LBFGS.step: argument 'closure' must be a function (L-BFGS re-evaluates the loss), got ${describe(closure)}`);
     const vec = this.vec;
+    const group = this.paramGroups[0];
     let first: Tensor | number | undefined;
     const problem: LbfgsProblem<Float32Array> = {
       evaluate: () => {
-        const r = closure();
+        const r = enableGrad(closure);
         const f = lossValue('LBFGS.step', r);
         if (first === undefined) first = r;
+        if (group.checkFinite) {
+          const g = vec.grad();
+          if (!Number.isFinite(maxAbs(g))) throw new ValueError('LBFGS.step: the gradient holds NaN or Infinity');
+        }
         return f;
       },
       grad: () => vec.grad(),
@@ -100,41 +124,65 @@ export class LBFGS {
       addScaled: (t, d) => vec.addScaled(t, d),
       alloc: (n) => new Float32Array(n),
     };
-    lbfgsStep(problem, this.state, this.paramGroups[0]);
+    lbfgsStep(problem, this.lbfgsState, group as ParamGroup & LbfgsSettings);
     return first as Tensor | number;
   }
 
-  /** Options, and the history as typed arrays (for a checkpoint beside the weights). */
-  stateDict(): { state: LBFGSState; paramGroups: Omit<LBFGSGroup, 'params'>[] } {
-    const st = this.state;
-    const { params: _p, ...opts } = this.paramGroups[0];
-    return {
-      state: {
-        funcEvals: st.funcEvals, nIter: st.nIter, d: st.d && new Float32Array(st.d), t: st.t,
-        oldDirs: st.oldDirs.map((v) => new Float32Array(v)), oldStps: st.oldStps.map((v) => new Float32Array(v)),
-        ro: st.ro.slice(), hDiag: st.hDiag, prevFlatGrad: st.prevFlatGrad && new Float32Array(st.prevFlatGrad), prevLoss: st.prevLoss,
-      },
-      paramGroups: [opts],
-    };
+  /**
+   * Options, and the history as the first parameter's state (as PyTorch keeps it): scalars, and the
+   * vectors d, prevFlatGrad, oldDirs.<i>, oldStps.<i> (Float32Array, so flattenStateDict can store
+   * them in a safetensors file).
+   */
+  stateDict(): OptimizerStateDict {
+    const sd = super.stateDict();
+    const st = this.lbfgsState;
+    if (st.nIter > 0 && st.d && st.prevFlatGrad) {
+      const s: ParamState = {
+        step: st.nIter, funcEvals: st.funcEvals, t: st.t, hDiag: st.hDiag, prevLoss: st.prevLoss,
+        historyLength: st.oldDirs.length, d: new Float32Array(st.d), prevFlatGrad: new Float32Array(st.prevFlatGrad),
+      };
+      st.oldDirs.forEach((v, i) => {
+        s[`oldDirs.${i}`] = new Float32Array(v);
+        s[`oldStps.${i}`] = new Float32Array(st.oldStps[i]);
+        s[`ro.${i}`] = st.ro[i];
+      });
+      sd.state = { 0: s };
+    } else {
+      sd.state = {};
+    }
+    return sd;
   }
 
-  loadStateDict(sd: { state: LBFGSState; paramGroups: Omit<LBFGSGroup, 'params'>[] }): void {
+  loadStateDict(sd: OptimizerStateDict): void {
+    const where = 'LBFGS.loadStateDict';
+    const s = sd?.state?.[0];
     const n = this.vec.size;
-    const vecOk = (v: unknown): v is Float32Array => v instanceof Float32Array && v.length === n;
-    const s = sd?.state;
-    if (!s || !Array.isArray(sd.paramGroups) || sd.paramGroups.length !== 1) {
-      throw new ValueError('LBFGS.loadStateDict: expected { state, paramGroups: [one group] }');
+    let next = freshLbfgsState<Float32Array>();
+    if (s) {
+      const vecAt = (k: string): Float32Array => {
+        const v = s[k];
+        if (!(v instanceof Float32Array) || v.length !== n) throw new ValueError(`${where}: state '${k}' must be a Float32Array of ${n} elements, got ${describe(v)}`);
+        return new Float32Array(v);
+      };
+      const num = (k: string): number => {
+        const v = s[k];
+        if (typeof v !== 'number') throw new ValueError(`${where}: state '${k}' must be a number, got ${describe(v)}`);
+        return v;
+      };
+      const m = num('historyLength');
+      next = {
+        funcEvals: num('funcEvals'), nIter: num('step'), t: num('t'), hDiag: num('hDiag'),
+        // JSON turns NaN into null; prevLoss is only read after being set in a step.
+        prevLoss: typeof s.prevLoss === 'number' ? s.prevLoss : NaN,
+        d: vecAt('d'), prevFlatGrad: vecAt('prevFlatGrad'),
+        oldDirs: Array.from({ length: m }, (_, i) => vecAt(`oldDirs.${i}`)),
+        oldStps: Array.from({ length: m }, (_, i) => vecAt(`oldStps.${i}`)),
+        ro: Array.from({ length: m }, (_, i) => num(`ro.${i}`)),
+      };
     }
-    if ((s.d !== null && !vecOk(s.d)) || (s.prevFlatGrad !== null && !vecOk(s.prevFlatGrad)) ||
-        !s.oldDirs.every(vecOk) || !s.oldStps.every(vecOk) || s.oldDirs.length !== s.oldStps.length || s.ro.length !== s.oldDirs.length) {
-      throw new ValueError(`LBFGS.loadStateDict: the saved vectors do not match these ${n} parameters`);
-    }
-    Object.assign(this.paramGroups[0], sd.paramGroups[0], { params: this.vec.params });
-    this.state = {
-      funcEvals: s.funcEvals, nIter: s.nIter, d: s.d && new Float32Array(s.d), t: s.t,
-      oldDirs: s.oldDirs.map((v) => new Float32Array(v)), oldStps: s.oldStps.map((v) => new Float32Array(v)),
-      ro: s.ro.slice(), hDiag: s.hDiag, prevFlatGrad: s.prevFlatGrad && new Float32Array(s.prevFlatGrad), prevLoss: s.prevLoss,
-    };
+    // The base restores (and checks) the options; the history lives only here.
+    super.loadStateDict({ ...sd, state: {} });
+    this.lbfgsState = next;
   }
 }
 
@@ -297,8 +345,6 @@ export interface LbfgsState<V extends Vec = Float32Array> {
 export function freshLbfgsState<V extends Vec>(): LbfgsState<V> {
   return { funcEvals: 0, nIter: 0, d: null, t: 0, oldDirs: [], oldStps: [], ro: [], hDiag: 1, prevFlatGrad: null, prevLoss: NaN };
 }
-
-export type LbfgsSettings = Omit<LBFGSGroup, 'params'>;
 
 /** One step() of PyTorch's L-BFGS: up to maxIter iterations, updating `st` in place. */
 export function lbfgsStep<V extends Vec>(problem: LbfgsProblem<V>, st: LbfgsState<V>, opts: LbfgsSettings): void {

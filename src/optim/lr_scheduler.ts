@@ -222,6 +222,15 @@ export abstract class LRScheduler implements LrSchedule {
 
 export type LrLambda = (epoch: number) => number;
 
+function checkLambdas(where: string, f: unknown, nGroups: number): LrLambda[] {
+  const fns = Array.isArray(f) ? f : new Array(nGroups).fill(f);
+  if (fns.length !== nGroups) fail(where, 'lrLambda', `one function per parameter group (${nGroups})`, `Array(${fns.length})`, true);
+  fns.forEach((fn, i) => {
+    if (typeof fn !== 'function') fail(where, Array.isArray(f) ? `lrLambda[${i}]` : 'lrLambda', 'a function of the epoch', fn);
+  });
+  return fns;
+}
+
 export interface LambdaLROptions extends SchedulerOptions {
   /** lr = initialLr * lrLambda(epoch); one function, or one per group. */
   lrLambda: LrLambda | LrLambda[];
@@ -233,18 +242,67 @@ export class LambdaLR extends LRScheduler {
 
   constructor(optimizer: SchedulableOptimizer, opts: LambdaLROptions) {
     super(optimizer, opts);
-    const f = opts?.lrLambda;
-    const fns = Array.isArray(f) ? f : new Array(this.groups.length).fill(f);
-    if (fns.length !== this.groups.length) fail(this.name, 'lrLambda', `one function per parameter group (${this.groups.length})`, `Array(${fns.length})`, true);
-    fns.forEach((fn, i) => {
-      if (typeof fn !== 'function') fail(this.name, Array.isArray(f) ? `lrLambda[${i}]` : 'lrLambda', 'a function of the epoch', fn);
-    });
-    this.lrLambdas = fns;
+    this.lrLambdas = checkLambdas(this.name, opts?.lrLambda, this.groups.length);
     this.initialStep();
   }
 
   protected computeLr(): number[] {
     return this.baseLrs.map((b, i) => b * this.lrLambdas[i](this.lastEpoch));
+  }
+}
+
+export interface MultiplicativeLROptions extends SchedulerOptions {
+  /** lr = lr * lrLambda(epoch) at every step after the first; one function, or one per group. */
+  lrLambda: LrLambda | LrLambda[];
+}
+
+/** Multiplies the lr by lrLambda(epoch) every epoch. */
+export class MultiplicativeLR extends LRScheduler {
+  readonly lrLambdas: LrLambda[];
+
+  constructor(optimizer: SchedulableOptimizer, opts: MultiplicativeLROptions) {
+    super(optimizer, opts);
+    this.lrLambdas = checkLambdas(this.name, opts?.lrLambda, this.groups.length);
+    this.initialStep();
+  }
+
+  protected computeLr(): number[] {
+    if (this.lastEpoch > 0) return this.groups.map((g, i) => g.lr * this.lrLambdas[i](this.lastEpoch));
+    return this.currentLrs();
+  }
+}
+
+export interface ConstantLROptions extends SchedulerOptions {
+  /** The lr is initialLr * factor until totalIters, then initialLr; factor in (0, 1] (default 1/3). */
+  factor?: number;
+  /** Default 5. */
+  totalIters?: number;
+}
+
+/** A constant reduced lr for the first totalIters epochs (a simple warm-up). */
+export class ConstantLR extends LRScheduler {
+  factor: number;
+  totalIters: number;
+
+  constructor(optimizer: SchedulableOptimizer, opts: ConstantLROptions = {}) {
+    super(optimizer, opts);
+    this.factor = inRange(this.name, 'factor', opts.factor ?? 1 / 3, 0, 1, true, false);
+    this.totalIters = int(this.name, 'totalIters', opts.totalIters ?? 5, 1);
+    this.initialStep();
+  }
+
+  protected computeLr(): number[] {
+    if (this.lastEpoch === 0) return this.currentLrs().map((lr) => lr * this.factor);
+    if (this.lastEpoch !== this.totalIters) return this.currentLrs();
+    return this.currentLrs().map((lr) => lr * (1 / this.factor));
+  }
+
+  protected closedFormLr(): number[] {
+    return this.baseLrs.map((b) => b * (this.factor + (this.lastEpoch >= this.totalIters ? 1 - this.factor : 0)));
+  }
+
+  protected stateKeys(): string[] {
+    return [...super.stateKeys(), 'factor', 'totalIters'];
   }
 }
 
@@ -722,6 +780,143 @@ export class OneCycleLR extends LRScheduler {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+export interface CyclicLROptions extends SchedulerOptions {
+  /** Lower and upper lr of the cycle, one number or one per group. */
+  baseLr: number | number[];
+  maxLr: number | number[];
+  /** Steps from baseLr up to maxLr (default 2000), and back down (default: the same). */
+  stepSizeUp?: number;
+  stepSizeDown?: number;
+  /** 'triangular' (constant amplitude), 'triangular2' (halved each cycle), 'expRange' (times gamma^step). */
+  mode?: 'triangular' | 'triangular2' | 'expRange';
+  gamma?: number;
+  /** Your own amplitude scale in place of mode's: f(cycle) or f(step), per scaleMode. */
+  scaleFn?: ((x: number) => number) | null;
+  scaleMode?: 'cycle' | 'iterations';
+  /** Cycle `momentum` inversely between baseMomentum and maxMomentum (default true). */
+  cycleMomentum?: boolean;
+  baseMomentum?: number | number[];
+  maxMomentum?: number | number[];
+}
+
+/** The cyclical learning rate policy (Smith 2017): lr oscillates between baseLr and maxLr. Step per batch. */
+export class CyclicLR extends LRScheduler {
+  maxLrs: number[];
+  totalSize: number;
+  stepRatio: number;
+  mode: 'triangular' | 'triangular2' | 'expRange';
+  gamma: number;
+  scaleMode: 'cycle' | 'iterations';
+  cycleMomentum: boolean;
+  baseMomentums: number[] = [];
+  maxMomentums: number[] = [];
+  private readonly scaleFn: ((x: number) => number) | null;
+
+  constructor(optimizer: SchedulableOptimizer, opts: CyclicLROptions) {
+    const where = 'CyclicLR';
+    const groups = groupsOf(where, optimizer);
+    if (!opts || typeof opts !== 'object') throw new DTypeError(`${where}: options with baseLr and maxLr are required, got ${describe(opts)}`);
+    const lastEpoch = int(where, 'lastEpoch', opts.lastEpoch ?? -1, -1);
+    const baseLrs = perGroup(where, 'baseLr', opts.baseLr, groups.length, nonNegative);
+    const maxLrs = perGroup(where, 'maxLr', opts.maxLr, groups.length, positive);
+    if (lastEpoch === -1) groups.forEach((g, i) => (g.lr = baseLrs[i]));
+    const cycleMomentum = opts.cycleMomentum ?? true;
+    if (typeof cycleMomentum !== 'boolean') fail(where, 'cycleMomentum', 'a boolean', cycleMomentum);
+    let baseM: number[] = [], maxM: number[] = [];
+    if (cycleMomentum) {
+      const defaults = (optimizer.defaults ?? groups[0]) as Record<string, unknown>;
+      if (!('momentum' in defaults) && !('momentum' in groups[0])) {
+        throw new ValueError(`${where}: option 'cycleMomentum' is true but the optimizer has no momentum; pass cycleMomentum: false`);
+      }
+      baseM = perGroup(where, 'baseMomentum', opts.baseMomentum ?? 0.8, groups.length, nonNegative);
+      maxM = perGroup(where, 'maxMomentum', opts.maxMomentum ?? 0.9, groups.length, nonNegative);
+      if (lastEpoch === -1) groups.forEach((g, i) => (g.momentum = baseM[i]));
+      baseM = groups.map((g) => g.momentum as number);
+    }
+    super(optimizer, opts, where);
+    const up = positive(where, 'stepSizeUp', opts.stepSizeUp ?? 2000);
+    const down = opts.stepSizeDown === undefined ? up : positive(where, 'stepSizeDown', opts.stepSizeDown);
+    this.totalSize = up + down;
+    this.stepRatio = up / this.totalSize;
+    this.mode = oneOf(where, 'mode', opts.mode ?? 'triangular', ['triangular', 'triangular2', 'expRange'] as const);
+    this.gamma = positive(where, 'gamma', opts.gamma ?? 1);
+    if (opts.scaleFn !== undefined && opts.scaleFn !== null && typeof opts.scaleFn !== 'function') fail(where, 'scaleFn', 'a function', opts.scaleFn);
+    this.scaleFn = opts.scaleFn ?? null;
+    this.scaleMode = this.scaleFn
+      ? oneOf(where, 'scaleMode', opts.scaleMode ?? 'cycle', ['cycle', 'iterations'] as const)
+      : this.mode === 'expRange' ? 'iterations' : 'cycle';
+    this.maxLrs = maxLrs;
+    this.cycleMomentum = cycleMomentum;
+    this.baseMomentums = baseM;
+    this.maxMomentums = maxM;
+    this.initialStep();
+    this.baseLrs = baseLrs;
+  }
+
+  private scale(x: number): number {
+    if (this.scaleFn) return this.scaleFn(x);
+    if (this.mode === 'triangular') return 1;
+    if (this.mode === 'triangular2') return 1 / 2 ** (x - 1);
+    return this.gamma ** x;
+  }
+
+  protected computeLr(): number[] {
+    const cycle = Math.floor(1 + this.lastEpoch / this.totalSize);
+    const x = 1 + this.lastEpoch / this.totalSize - cycle;
+    const factor = x <= this.stepRatio ? x / this.stepRatio : (x - 1) / (this.stepRatio - 1);
+    const s = this.scale(this.scaleMode === 'cycle' ? cycle : this.lastEpoch);
+    if (this.cycleMomentum) {
+      this.groups.forEach((g, i) => (g.momentum = this.maxMomentums[i] - (this.maxMomentums[i] - this.baseMomentums[i]) * factor * s));
+    }
+    return this.baseLrs.map((b, i) => b + (this.maxLrs[i] - b) * factor * s);
+  }
+
+  protected stateKeys(): string[] {
+    return [...super.stateKeys(), 'maxLrs', 'totalSize', 'stepRatio', 'mode', 'gamma', 'scaleMode', 'cycleMomentum', 'baseMomentums', 'maxMomentums'];
+  }
+}
+
+/** Steps several schedules together every step (their effects multiply, through the recursive forms). */
+export class ChainedScheduler implements LrSchedule {
+  readonly optimizer: SchedulableOptimizer;
+  readonly schedulers: LRScheduler[];
+  private lastLr: number[];
+
+  constructor(schedulers: LRScheduler[]) {
+    const where = 'ChainedScheduler';
+    if (!Array.isArray(schedulers) || schedulers.length === 0) fail(where, 'schedulers', 'a non-empty array of schedules', schedulers);
+    schedulers.forEach((s, i) => {
+      if (!(s instanceof LRScheduler)) fail(where, `schedulers[${i}]`, 'an epoch-indexed schedule', s);
+      if (s.optimizer !== schedulers[0].optimizer) throw new ValueError(`${where}: schedulers[${i}] belongs to a different optimizer than schedulers[0]`);
+    });
+    this.schedulers = schedulers.slice();
+    this.optimizer = schedulers[0].optimizer;
+    this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  step(): void {
+    for (const s of this.schedulers) s.step();
+    this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  getLastLr(): number[] {
+    return this.lastLr.slice();
+  }
+
+  stateDict(): SchedulerState {
+    return { lastLr: this.lastLr.slice(), schedulers: this.schedulers.map((s) => s.stateDict()) };
+  }
+
+  loadStateDict(state: SchedulerState): void {
+    const subs = state.schedulers;
+    if (!Array.isArray(subs) || subs.length !== this.schedulers.length) {
+      throw new ValueError(`ChainedScheduler.loadStateDict: expected ${this.schedulers.length} scheduler states, got ${describe(subs)}`);
+    }
+    this.lastLr = (state.lastLr as number[]).slice();
+    subs.forEach((s, i) => this.schedulers[i].loadStateDict(s as SchedulerState));
+  }
+}
 
 export interface SequentialLROptions extends SchedulerOptions {
   /** The schedules, in order, all on this optimizer. */

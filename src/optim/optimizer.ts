@@ -19,7 +19,6 @@ import { Tensor } from '../tensor/tensor';
 import { enableGrad } from '../autograd/engine';
 import { backend } from '../backend';
 import type { Backend } from '../backend';
-import type { OptimBuffer } from '../backend/optim';
 import { DTypeError, ShapeError, ValueError, describe } from '../errors';
 
 /** A parameter group: its parameters and its options (lr, momentum, betas ... in camelCase). */
@@ -82,14 +81,17 @@ export interface FlatGroup {
 }
 
 /**
- * What a subclass's update sees: the buffers of a set of parameters that share their scalar state
- * (the whole flat group in the common case, else per-parameter lists), and those scalars, with
- * `step` already incremented. Set scalars with `set`.
+ * What a subclass's update sees: the group's flat buffers and, when only some parameters take part
+ * (others have no gradient, or a different step count), `segments` ([offset, length] pairs) to pass
+ * on to the kernel; the scalars those parameters share, with `step` already incremented. Set scalars
+ * with `set`.
  */
 export interface StepContext {
-  p: OptimBuffer;
-  g: OptimBuffer;
-  buffer(name: string): OptimBuffer;
+  p: Float32Array;
+  g: Float32Array;
+  buffer(name: string): Float32Array;
+  /** null: the whole group; else the ranges to update (multi-tensor apply in one call). */
+  segments: Int32Array | null;
   step: number;
   scalar(name: string): number;
   set(name: string, value: number): void;
@@ -316,13 +318,14 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
       const step = stepCol[i0] + 1;
       const updates = new Map<string, number>();
       const ctx: StepContext = {
-        p: whole ? fg.params : idx.map((i) => fg.paramViews[i]),
-        g: whole ? fg.grads : idx.map((i) => fg.gradViews[i]),
+        p: fg.params,
+        g: fg.grads,
         buffer: (name) => {
           const b = fg.buffers.get(name);
           if (!b) throw new Error(`${this.constructor.name}: no state buffer '${name}' (bufferNames must list it)`);
-          return whole ? b : idx.map((i) => b.subarray(fg.offsets[i], fg.offsets[i + 1]));
+          return b;
         },
+        segments: whole ? null : segmentsOf(fg, idx),
         step,
         scalar: (name) => {
           const c = fg.scalars.get(name);
@@ -457,6 +460,17 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
       });
     });
   }
+}
+
+/** [offset, length] pairs of the given parameters, adjacent ones merged. */
+function segmentsOf(fg: FlatGroup, idx: number[]): Int32Array {
+  const out: number[] = [];
+  for (const i of idx) {
+    const off = fg.offsets[i], len = fg.offsets[i + 1] - off;
+    if (out.length && out[out.length - 2] + out[out.length - 1] === off) out[out.length - 1] += len;
+    else out.push(off, len);
+  }
+  return Int32Array.from(out);
 }
 
 /**

@@ -7,7 +7,10 @@
 // The callback steps the schedule once per epoch (the default) or once per batch (`perBatch: true`,
 // e.g. for OneCycleLR). ReduceLROnPlateau is stepped with the monitored metric.
 import { ValueError, DTypeError, describe } from '../errors';
-import { LRScheduler, ReduceLROnPlateau, SequentialLR, type LrSchedule } from './lr_scheduler';
+import { ChainedScheduler, LRScheduler, ReduceLROnPlateau, SequentialLR } from './lr_scheduler';
+
+/** Everything the callback can step. */
+export type AnySchedule = LRScheduler | SequentialLR | ChainedScheduler | ReduceLROnPlateau;
 
 export type Logs = Readonly<Record<string, number | undefined>>;
 
@@ -22,13 +25,13 @@ export interface LrSchedulerCallbackOptions {
 }
 
 export class LrSchedulerCallback {
-  readonly scheduler: LRScheduler | SequentialLR | ReduceLROnPlateau;
+  readonly scheduler: AnySchedule;
   readonly perBatch: boolean;
   readonly monitor: string;
   private readonly monitorExplicit: boolean;
 
-  constructor(scheduler: LRScheduler | SequentialLR | ReduceLROnPlateau, opts: LrSchedulerCallbackOptions = {}) {
-    if (!(scheduler instanceof LRScheduler || scheduler instanceof SequentialLR || scheduler instanceof ReduceLROnPlateau)) {
+  constructor(scheduler: AnySchedule, opts: LrSchedulerCallbackOptions = {}) {
+    if (!(scheduler instanceof LRScheduler || scheduler instanceof SequentialLR || scheduler instanceof ChainedScheduler || scheduler instanceof ReduceLROnPlateau)) {
       throw new DTypeError(`lrScheduler: argument 'scheduler' must be a learning-rate schedule, got ${describe(scheduler)}`);
     }
     const perBatch = opts.perBatch ?? false;
@@ -73,10 +76,9 @@ export class LrSchedulerCallback {
 
 /** A fit() callback that steps `scheduler` per epoch (default) or per batch. */
 export function lrSchedulerCallback(
-  scheduler: LRScheduler | SequentialLR | ReduceLROnPlateau,
+  scheduler: AnySchedule,
   opts: LrSchedulerCallbackOptions = {},
 ): LrSchedulerCallback {
   return new LrSchedulerCallback(scheduler, opts);
 }
 
-export type { LrSchedule };

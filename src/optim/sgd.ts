@@ -46,7 +46,7 @@ export class SGD extends Optimizer<SGDOptions> {
     ctx.backend.sgdStep(
       ctx.p, ctx.g, momentum !== 0 ? ctx.buffer('momentumBuffer') : null,
       group.lr, momentum, group.dampening as number, group.weightDecay as number,
-      group.nesterov as boolean, group.maximize as boolean, ctx.step === 1, group.l1 as number,
+      group.nesterov as boolean, group.maximize as boolean, ctx.step === 1, group.l1 as number, ctx.segments,
     );
   }
 }

@@ -1,8 +1,8 @@
 // Vector helpers for the second-order optimizers: float32 storage, float64 accumulation for
 // reductions (a dot product of a million float32 terms summed in float32 loses about 3 digits).
-import type { Tensor } from '../tensor/tensor';
 import { Tensor as TensorClass } from '../tensor/tensor';
 import { DTypeError, ValueError, describe } from '../errors';
+import type { FlatGroup } from './optimizer';
 
 /** sum_i a[i] * b[i], accumulated in float64. */
 export function dot(a: Float32Array | Float64Array, b: Float32Array | Float64Array): number {
@@ -48,70 +48,41 @@ export function norm2(a: Float32Array | Float64Array): number {
 }
 
 /**
- * A list of parameter tensors seen as one vector: what L-BFGS and Newton need (read, add a step,
- * restore, gather the gradient). Parameters without a gradient count as zero gradient.
+ * An optimizer's single parameter group seen as one vector, over its flat storage: what L-BFGS and
+ * Newton need (read the point, add a step, restore, copy the gradient). A parameter without a
+ * gradient counts as zero gradient (and so is never moved).
  */
-export class ParamVector {
-  readonly params: Tensor[];
-  readonly size: number;
+export class FlatVector {
+  constructor(private readonly opt: { groupBuffers(i?: number): FlatGroup }) {}
 
-  constructor(where: string, params: Iterable<Tensor> | Tensor[]) {
-    if (params === null || params === undefined || typeof (params as Iterable<Tensor>)[Symbol.iterator] !== 'function') {
-      throw new DTypeError(`${where}: argument 'params' must be an array of tensors, got ${describe(params)}`);
-    }
-    const list = Array.from(params);
-    if (list.length === 0) throw new ValueError(`${where}: argument 'params' is an empty list`);
-    list.forEach((p, i) => {
-      if (!(p instanceof TensorClass)) throw new DTypeError(`${where}: params[${i}] must be a Tensor, got ${describe(p)}`);
-    });
-    if (new Set(list).size !== list.length) throw new ValueError(`${where}: a tensor appears twice in 'params'`);
-    this.params = list;
-    this.size = list.reduce((n, p) => n + p.size, 0);
+  get size(): number {
+    return this.opt.groupBuffers(0).params.length;
   }
 
-  /** A copy of the parameters as one vector. */
-  read(out = new Float32Array(this.size)): Float32Array {
-    let o = 0;
-    for (const p of this.params) {
-      out.set(p.data, o);
-      o += p.size;
-    }
-    return out;
+  /** A copy of the parameters. */
+  read(): Float32Array {
+    return new Float32Array(this.opt.groupBuffers(0).params);
   }
 
   /** Parameters = x. */
   write(x: Float32Array): void {
-    let o = 0;
-    for (const p of this.params) {
-      p.data.set(x.subarray(o, o + p.size));
-      o += p.size;
-    }
+    this.opt.groupBuffers(0).params.set(x);
   }
 
   /** Parameters += alpha * d (rounded to float32 per element, like torch's p.add_(d, alpha)). */
   addScaled(alpha: number, d: Float32Array | Float64Array): void {
-    let o = 0;
-    for (const p of this.params) {
-      const x = p.data;
-      for (let i = 0; i < x.length; i++) x[i] += alpha * d[o + i];
-      o += x.length;
-    }
+    const p = this.opt.groupBuffers(0).params;
+    for (let i = 0; i < p.length; i++) p[i] += alpha * d[i];
   }
 
-  /** The gradients as one new vector (zeros for a parameter with no gradient). */
-  grad(out = new Float32Array(this.size)): Float32Array {
-    let o = 0;
-    for (const p of this.params) {
-      if (p.grad) out.set(p.grad.data, o);
-      else out.fill(0, o, o + p.size);
-      o += p.size;
-    }
+  /** A copy of the gradient left by the last backward (zeros for parameters with none). */
+  grad(): Float32Array {
+    const fg = this.opt.groupBuffers(0);
+    const out = new Float32Array(fg.grads);
+    fg.hasGrad.forEach((has, i) => {
+      if (!has) out.fill(0, fg.offsets[i], fg.offsets[i + 1]);
+    });
     return out;
-  }
-
-  /** Sets every gradient to zero (keeping the buffers, which autograd accumulates into). */
-  zeroGrad(): void {
-    for (const p of this.params) if (p.grad) p.grad.data.fill(0);
   }
 }
 

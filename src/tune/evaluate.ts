@@ -9,17 +9,14 @@ import { Tensor } from '../tensor/tensor';
 import { manualSeed } from '../tensor/random';
 import type { Module } from '../nn/module';
 import * as optimModule from '../optim';
-import * as callbacksModule from '../train/callbacks';
+import { earlyStopping, type Callback, type Logs } from '../train/callbacks';
+import { subset, type Dataset } from '../data/dataset';
+import '../train'; // installs Module.fit
+import type { LossFn, Metric } from '../train';
 import { kFold, holdout, classIds, type Split } from './cv';
 import type { Config } from './space';
 import type { Curves, TrialContext } from './types';
 import { DTypeError, ShapeError, ValueError, checkInt, describe } from '../errors';
-
-/** A pair of tensors whose first axis counts samples (src/data's Dataset). */
-export interface Dataset {
-  x: Tensor;
-  y: Tensor;
-}
 
 /** What fit needs of an optimizer. */
 interface OptimizerLike {
@@ -51,6 +48,12 @@ export interface ModelSearchOptions {
   /** The History key that scores a fold ('valAccuracy', 'valLoss', ...). */
   metric: string;
   direction?: 'min' | 'max';
+  /**
+   * Which epochs score a fold: 'best' (default; what early stopping with restoreBestWeights keeps),
+   * 'last' (what a fixed-length retraining gives), or k: the mean of the last k epochs (the last
+   * epoch's value, less its epoch-to-epoch noise).
+   */
+  scoreEpochs?: 'best' | 'last' | number;
   /** Early stopping on the metric: true (patience 2) or { patience, minDelta }. */
   earlyStopping?: boolean | { patience?: number; minDelta?: number };
 }
@@ -59,22 +62,11 @@ export interface ModelSearchOptions {
 export interface PreparedEvaluation {
   options: ModelSearchOptions;
   folds: { train: Dataset; val: Dataset }[];
-  fitMetrics: string[];
+  fitMetrics: Metric[];
   direction: 'min' | 'max';
 }
 
 const FIT_METRICS = ['accuracy', 'precision', 'recall', 'f1'];
-
-/** The samples at `indices` (rows copied). */
-export function takeRows(ds: Dataset, indices: Int32Array): Dataset {
-  const take = (t: Tensor): Tensor => {
-    const row = t.shape[0] === 0 ? 0 : t.size / t.shape[0];
-    const out = new Float32Array(indices.length * row);
-    for (let i = 0; i < indices.length; i++) out.set(t.data.subarray(indices[i] * row, (indices[i] + 1) * row), i * row);
-    return new Tensor(out, [indices.length, ...t.shape.slice(1)]);
-  };
-  return { x: take(ds.x), y: take(ds.y) };
-}
 
 function prepare(options: ModelSearchOptions, seed: number): PreparedEvaluation {
   const { data, metric } = options;
@@ -94,6 +86,10 @@ function prepare(options: ModelSearchOptions, seed: number): PreparedEvaluation 
   const direction = options.direction ?? (base === 'loss' ? 'min' : 'max');
   checkInt("tune.search: option 'epochs'", options.epochs ?? 5, 1);
   checkInt("tune.search: option 'batchSize'", options.batchSize ?? 128, 1);
+  const se = options.scoreEpochs;
+  if (se !== undefined && se !== 'best' && se !== 'last' && !(typeof se === 'number' && Number.isInteger(se) && se >= 1)) {
+    throw new ValueError(`tune.search: option 'scoreEpochs' must be 'best', 'last' or a number of last epochs >= 1, got ${describe(se)}`);
+  }
   if (options.cv !== undefined && options.holdout !== undefined) throw new ValueError("tune.search: give option 'cv' or option 'holdout', not both");
   const labels = options.stratify === false ? undefined : classIds(data.y);
   if (options.stratify === true && !labels) throw new ValueError('tune.search: stratify needs class ids in y (shape [N], non-negative integers)');
@@ -105,8 +101,8 @@ function prepare(options: ModelSearchOptions, seed: number): PreparedEvaluation 
   } else {
     splits = [holdout(n, options.holdout ?? 0.2, { labels, seed })];
   }
-  const folds = splits.map((s) => ({ train: takeRows(data, s.train), val: takeRows(data, s.val) }));
-  return { options, folds, fitMetrics: base === 'loss' ? [] : [base], direction };
+  const folds = splits.map((s) => ({ train: subset(data, s.train), val: subset(data, s.val) }));
+  return { options, folds, fitMetrics: base === 'loss' ? [] : [base as Metric], direction };
 }
 
 /** Builds the config's optimizer over the model's parameters. */
@@ -123,11 +119,6 @@ export function makeOptimizer(model: Module, config: Config): OptimizerLike {
     delete opts.beta2;
   }
   return new classes[key](model.parameters(), opts);
-}
-
-type Logs = Record<string, number>;
-interface FitLike {
-  fit(data: Dataset, opts: Record<string, unknown>): Promise<{ history: Curves }>;
 }
 
 /** Trains one model per fold and returns the mean of the folds' scores. */
@@ -148,12 +139,12 @@ export async function evaluateModel(
     const made = factory(config, { seed, fold: f });
     const model = (typeof made === 'object' && made !== null && 'model' in made ? made.model : made) as Module;
     const extra = (made !== model ? made : {}) as { optimizer?: OptimizerLike; batchSize?: number; loss?: unknown };
-    if (typeof (model as unknown as FitLike)?.fit !== 'function') {
+    if (typeof model?.fit !== 'function') {
       throw new DTypeError(`tune.search: the model factory must return a Module with fit (or { model, optimizer }), got ${describe(model)}`);
     }
     const optimizer = extra.optimizer ?? makeOptimizer(model, config);
     const curves: Curves = {};
-    const callbacks: unknown[] = [
+    const callbacks: Callback[] = [
       {
         onEpochEnd(epoch: number, logs: Logs) {
           for (const [k, v] of Object.entries(logs)) (curves[k] ??= []).push(v);
@@ -164,15 +155,13 @@ export async function evaluateModel(
     ];
     if (options.earlyStopping) {
       const es = options.earlyStopping === true ? {} : options.earlyStopping;
-      const make = (callbacksModule as unknown as { earlyStopping?: (o: Record<string, unknown>) => unknown }).earlyStopping;
-      if (!make) throw new ValueError('tune.search: earlyStopping needs callbacks.earlyStopping from src/train, which is not available');
-      callbacks.push(make({ monitor: metric, mode: direction, patience: es.patience ?? 2, minDelta: es.minDelta ?? 0 }));
+      callbacks.push(earlyStopping({ monitor: metric, mode: direction, patience: es.patience ?? 2, minDelta: es.minDelta ?? 0 }));
     }
-    await (model as unknown as FitLike).fit(folds[f].train, {
+    await model.fit(folds[f].train, {
       epochs,
       batchSize: Number(config.batchSize ?? extra.batchSize ?? options.batchSize ?? 128),
       optimizer,
-      loss: extra.loss ?? options.loss ?? 'sparseCategoricalCrossentropy',
+      loss: (extra.loss ?? options.loss ?? 'sparseCategoricalCrossentropy') as string | LossFn,
       metrics: fitMetrics,
       validationData: folds[f].val,
       callbacks,
@@ -185,7 +174,14 @@ export async function evaluateModel(
     }
     const finite = values.filter(Number.isFinite);
     // A diverged fit (NaN loss) fails the trial; the search records it and goes on.
-    const score = finite.length === 0 ? NaN : direction === 'max' ? Math.max(...finite) : Math.min(...finite);
+    const se = options.scoreEpochs === 'last' ? 1 : options.scoreEpochs;
+    let score: number;
+    if (typeof se === 'number') {
+      const tail = values.slice(-se);
+      score = tail.reduce((a, b) => a + b, 0) / tail.length;
+    } else {
+      score = finite.length === 0 ? NaN : direction === 'max' ? Math.max(...finite) : Math.min(...finite);
+    }
     foldScores.push(score);
     if (f === 0) firstHistory = curves;
     if (!Number.isFinite(score)) break;

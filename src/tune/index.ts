@@ -5,7 +5,7 @@ export { GridSearcher, RandomSearcher, BayesSearcher, makeSearcher, type Searche
 export { MedianPruner, SuccessiveHalvingPruner, makePruner, type Pruner, type PrunerName, type PeerTrial } from './pruners';
 export { GaussianProcess, expectedImprovement } from './gp';
 export { kFold, holdout } from './cv';
-export { evaluateModel, makeOptimizer, type ModelFactory, type ModelSearchOptions, type Dataset } from './evaluate';
+export { evaluateModel, makeOptimizer, type ModelFactory, type ModelSearchOptions } from './evaluate';
 export { search, bestOf, type SearchOptions, type SearchTarget } from './search';
 export { TrialStorage } from './storage';
 export { TrialPruned, type Trial, type TrialState, type TrialContext, type SearchResult, type BestTrial, type Objective, type ObjectiveResult, type Direction, type Curves } from './types';

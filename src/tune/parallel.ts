@@ -17,6 +17,11 @@ export interface ObjectiveModule {
   module: string;
   /** Export name of the objective (default: the module's default export or the module itself). */
   export?: string;
+  /**
+   * When given, the export is a factory: the objective is `await export(args)` (args are copied to
+   * the worker by structured clone), made once per worker (e.g. to load data once).
+   */
+  args?: unknown;
 }
 
 // Plain JS, run with eval so it needs no build step: it works the same from src/ under a test runner
@@ -24,8 +29,10 @@ export interface ObjectiveModule {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const mod = require(workerData.module);
-const objective = workerData.export ? mod[workerData.export] : (typeof mod === 'function' ? mod : mod.default);
-if (typeof objective !== 'function') throw new TypeError('objective module ' + workerData.module + ' has no function export ' + (workerData.export || 'default'));
+const exported = workerData.export ? mod[workerData.export] : (typeof mod === 'function' ? mod : mod.default);
+if (typeof exported !== 'function') throw new TypeError('objective module ' + workerData.module + ' has no function export ' + (workerData.export || 'default'));
+const ready = workerData.hasArgs ? Promise.resolve().then(() => exported(workerData.args)) : Promise.resolve(exported);
+ready.catch(() => {}); // reported with the first trial that awaits it
 parentPort.on('message', async (job) => {
   const flag = new Int32Array(job.signal);
   const ctx = {
@@ -43,6 +50,7 @@ parentPort.on('message', async (job) => {
     },
   };
   try {
+    const objective = await ready;
     const result = await objective(job.config, ctx);
     parentPort.postMessage({ type: 'done', result });
   } catch (e) {
@@ -61,7 +69,7 @@ export class WorkerLane {
   }
 
   private start(): Worker {
-    return (this.worker ??= new Worker(WORKER_SOURCE, { eval: true, workerData: { module: this.file, export: this.target.export } }));
+    return (this.worker ??= new Worker(WORKER_SOURCE, { eval: true, workerData: { module: this.file, export: this.target.export, hasArgs: 'args' in this.target, args: this.target.args } }));
   }
 
   run(trial: number, seed: number, config: Config, report: (step: number, value: number) => boolean): Promise<ObjectiveResult> {

@@ -14,6 +14,38 @@ namespace {
 // the packing inside sgemm reads it from cache.
 constexpr int64_t kColsCapFloats = 64 * 1024;
 
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float v8f __attribute__((vector_size(32)));
+
+// Short row copies and adds, inlined: the rows of a small image are a dozen floats, where a call to
+// memcpy costs more than the copy.
+inline void copy_row(float* dst, const float* src, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    v8f v;
+    __builtin_memcpy(&v, src + i, sizeof(v));
+    __builtin_memcpy(dst + i, &v, sizeof(v));
+  }
+  for (; i < n; ++i) dst[i] = src[i];
+}
+inline void zero_row(float* dst, int64_t n) {
+  int64_t i = 0;
+  const v8f z = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (; i + 8 <= n; i += 8) __builtin_memcpy(dst + i, &z, sizeof(z));
+  for (; i < n; ++i) dst[i] = 0.f;
+}
+inline void add_row(float* dst, const float* src, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    v8f a, b;
+    __builtin_memcpy(&a, dst + i, sizeof(a));
+    __builtin_memcpy(&b, src + i, sizeof(b));
+    a += b;
+    __builtin_memcpy(dst + i, &a, sizeof(a));
+  }
+  for (; i < n; ++i) dst[i] += src[i];
+}
+
 // The range [lo, hi) of output columns ox in [0, ow) whose input column ox * sw + ix0 is inside [0, w).
 inline void valid_cols(int64_t ix0, int64_t sw, int64_t w, int64_t ow, int64_t* lo, int64_t* hi) {
   int64_t l = ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw;
@@ -37,16 +69,88 @@ struct Geometry {
     kk = cg * s.kh * s.kw;
     pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0;
     int64_t t = kColsCapFloats / kk;
-    t = t >= 32 ? t / 16 * 16 : 16;
+    t = t >= ow ? t / ow * ow : (t >= 32 ? t / 16 * 16 : 16);  // whole output rows when they fit
     tile = std::min(ohw, t);
+    rows_contiguous = s.sh == 1 && s.sw == 1 && ow == s.w;
   }
+  // Stride 1 and ow == w (a 'same' convolution): for one (ci, ki, kj), a run of whole output rows reads
+  // one contiguous run of the input plane, shifted; only the columns that fall into the padding
+  // need fixing up. im2col/col2im then move long runs instead of a dozen floats at a time.
+  bool rows_contiguous;
 };
 
 // cols[r, p - p0] for r = (ci, ki, kj) and output pixels p in [p0, p1) of one image's group
 // (xg: its first channel). Padding reads as zero.
+// The rows_contiguous case of im2col (p0 and p1 on output-row boundaries).
+void im2col_rows(const Geometry& g, const float* xg, int64_t p0, int64_t p1, float* cols) {
+  const Conv2dShape& s = g.s;
+  const int64_t np = p1 - p0, w = s.w, oy0 = p0 / w, oy1 = p1 / w;
+  for (int64_t ci = 0; ci < g.cg; ++ci) {
+    const float* plane = xg + ci * g.hw;
+    for (int64_t ki = 0; ki < s.kh; ++ki) {
+      // Output rows [a, b) read input rows a + dy inside the image.
+      const int64_t dy = ki * s.dh - s.ph;
+      const int64_t a = std::min(std::max(oy0, -dy), oy1), b = std::max(a, std::min(oy1, s.h - dy));
+      for (int64_t kj = 0; kj < s.kw; ++kj) {
+        float* row = cols + ((ci * s.kh + ki) * s.kw + kj) * np - p0;  // row[p] for p in [p0, p1)
+        const int64_t ix0 = kj * s.dw - s.pw;
+        int64_t lo, hi;
+        valid_cols(ix0, 1, w, w, &lo, &hi);
+        zero_row(row + oy0 * w, (a - oy0) * w);
+        if (b > a) {
+          // One long copy, reading ix0 past each row's start; the columns outside [lo, hi) read
+          // the neighbouring row (or one past the run) and are zeroed after.
+          const int64_t first = a * w + std::max<int64_t>(0, -ix0);
+          const int64_t last = (b - 1) * w + std::min<int64_t>(w, w - ix0);  // exclusive
+          copy_row(row + first, plane + dy * w + first + ix0, last - first);
+          for (int64_t oy = a; oy < b; ++oy) {
+            float* r = row + oy * w;
+            for (int64_t ox = 0; ox < lo; ++ox) r[ox] = 0.f;
+            for (int64_t ox = hi; ox < w; ++ox) r[ox] = 0.f;
+          }
+        }
+        zero_row(row + b * w, (oy1 - b) * w);
+      }
+    }
+  }
+}
+
+// The adjoint of im2col_rows. Zeroes the padding columns of dcols (scratch) so that one long add
+// per (ci, ki, kj) is exact.
+void col2im_rows(const Geometry& g, float* dcols, int64_t p0, int64_t p1, float* dxg) {
+  const Conv2dShape& s = g.s;
+  const int64_t np = p1 - p0, w = s.w, oy0 = p0 / w, oy1 = p1 / w;
+  for (int64_t ci = 0; ci < g.cg; ++ci) {
+    float* plane = dxg + ci * g.hw;
+    for (int64_t ki = 0; ki < s.kh; ++ki) {
+      const int64_t dy = ki * s.dh - s.ph;
+      const int64_t a = std::min(std::max(oy0, -dy), oy1), b = std::max(a, std::min(oy1, s.h - dy));
+      if (b <= a) continue;
+      for (int64_t kj = 0; kj < s.kw; ++kj) {
+        float* row = dcols + ((ci * s.kh + ki) * s.kw + kj) * np - p0;
+        const int64_t ix0 = kj * s.dw - s.pw;
+        int64_t lo, hi;
+        valid_cols(ix0, 1, w, w, &lo, &hi);
+        for (int64_t oy = a; oy < b; ++oy) {
+          float* r = row + oy * w;
+          for (int64_t ox = 0; ox < lo; ++ox) r[ox] = 0.f;
+          for (int64_t ox = hi; ox < w; ++ox) r[ox] = 0.f;
+        }
+        const int64_t first = a * w + std::max<int64_t>(0, -ix0);
+        const int64_t last = (b - 1) * w + std::min<int64_t>(w, w - ix0);
+        add_row(plane + dy * w + first + ix0, row + first, last - first);
+      }
+    }
+  }
+}
+
 void im2col(const Geometry& g, const float* xg, int64_t p0, int64_t p1, float* cols) {
   const Conv2dShape& s = g.s;
   const int64_t np = p1 - p0;
+  if (g.rows_contiguous && p0 % g.ow == 0 && p1 % g.ow == 0) {
+    im2col_rows(g, xg, p0, p1, cols);
+    return;
+  }
   for (int64_t ci = 0; ci < g.cg; ++ci) {
     const float* plane = xg + ci * g.hw;
     for (int64_t ki = 0; ki < s.kh; ++ki) {
@@ -61,17 +165,17 @@ void im2col(const Geometry& g, const float* xg, int64_t p0, int64_t p1, float* c
           float* dst = row + (p - p0) - ox0;  // dst[ox]
           const int64_t iy = oy * s.sh - s.ph + ki * s.dh;
           if (iy < 0 || iy >= s.h) {
-            std::fill(dst + ox0, dst + ox1, 0.f);
+            zero_row(dst + ox0, ox1 - ox0);
           } else {
-            const int64_t a = std::max(ox0, lo), b = std::max(a, std::min(ox1, hi));
+            const int64_t a = std::min(std::max(ox0, lo), ox1), b = std::max(a, std::min(ox1, hi));
             const float* src = plane + iy * s.w + ix0;  // src[ox * sw]
-            std::fill(dst + ox0, dst + std::min(a, ox1), 0.f);
+            for (int64_t ox = ox0; ox < a; ++ox) dst[ox] = 0.f;
             if (s.sw == 1) {
-              if (b > a) std::memcpy(dst + a, src + a, static_cast<size_t>(b - a) * sizeof(float));
+              copy_row(dst + a, src + a, b - a);
             } else {
               for (int64_t ox = a; ox < b; ++ox) dst[ox] = src[ox * s.sw];
             }
-            std::fill(dst + std::max(b, ox0), dst + ox1, 0.f);
+            for (int64_t ox = b; ox < ox1; ++ox) dst[ox] = 0.f;
           }
           p += ox1 - ox0;
         }
@@ -81,9 +185,13 @@ void im2col(const Geometry& g, const float* xg, int64_t p0, int64_t p1, float* c
 }
 
 // The adjoint of im2col: adds dcols[r, p - p0] into the image's group gradient dxg.
-void col2im(const Geometry& g, const float* dcols, int64_t p0, int64_t p1, float* dxg) {
+void col2im(const Geometry& g, float* dcols, int64_t p0, int64_t p1, float* dxg) {
   const Conv2dShape& s = g.s;
   const int64_t np = p1 - p0;
+  if (g.rows_contiguous && p0 % g.ow == 0 && p1 % g.ow == 0) {
+    col2im_rows(g, dcols, p0, p1, dxg);
+    return;
+  }
   for (int64_t ci = 0; ci < g.cg; ++ci) {
     float* plane = dxg + ci * g.hw;
     for (int64_t ki = 0; ki < s.kh; ++ki) {
@@ -101,7 +209,7 @@ void col2im(const Geometry& g, const float* dcols, int64_t p0, int64_t p1, float
             const int64_t a = std::max(ox0, lo), b = std::min(ox1, hi);
             float* dst = plane + iy * s.w + ix0;
             if (s.sw == 1) {
-              for (int64_t ox = a; ox < b; ++ox) dst[ox] += src[ox];
+              if (b > a) add_row(dst + a, src + a, b - a);
             } else {
               for (int64_t ox = a; ox < b; ++ox) dst[ox * s.sw] += src[ox];
             }

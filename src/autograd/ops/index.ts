@@ -11,3 +11,6 @@ export * from './activation';
 export * from './reduce';
 export * from './softmax';
 export { broadcastShapes } from './broadcast';
+export * from './linear';
+export * from './dropout';
+export * from './batchnorm';

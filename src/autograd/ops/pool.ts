@@ -3,7 +3,7 @@ import { Tensor, shapeString } from '../../tensor/tensor';
 import { record } from '../engine';
 import { backend } from '../../backend';
 import { DTypeError, ShapeError, ValueError, describe } from '../../errors';
-import { pair, type Size2 } from './conv';
+import { outputArray, pair, type Size2 } from './conv';
 
 export interface Pool2dOptions {
   kernelSize: Size2;
@@ -18,12 +18,13 @@ export interface AvgPool2dOptions extends Pool2dOptions {
   countIncludePad?: boolean;
 }
 
-interface PoolGeometry {
+export interface PoolGeometry {
   args: [number, number, number, number, number, number, number, number, number, number];
   outShape: number[];
 }
 
-function poolGeometry(op: string, x: Tensor, opts: Pool2dOptions): PoolGeometry {
+/** Checks a pooling call and resolves its geometry (the backend's 10 integers and the output shape). */
+export function poolGeometry(op: string, x: Tensor, opts: Pool2dOptions): PoolGeometry {
   if (!(x instanceof Tensor)) throw new DTypeError(`${op}: input must be a Tensor, got ${describe(x)}`);
   if (x.ndim !== 4) throw new ShapeError(`${op}: input must be 4-D [batch, channels, height, width], got shape ${shapeString(x.shape)}`);
   if (opts === null || typeof opts !== 'object') throw new DTypeError(`${op}: options must be an object with kernelSize, got ${describe(opts)}`);
@@ -45,11 +46,11 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const g = poolGeometry('maxPool2d', x, opts);
   const be = backend();
   const size = g.outShape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(size);
-  const indices = new Int32Array(size);
+  const out = outputArray(size);
+  const indices = new Int32Array(Buffer.allocUnsafeSlow(size * 4).buffer, 0, size);
   be.maxPool2dForward(x.data, out, indices, ...g.args);
   return record(new Tensor(out, g.outShape), 'maxPool2d', [x], (grad) => {
-    const gx = new Float32Array(x.size);
+    const gx = outputArray(x.size);
     be.maxPool2dBackward(grad, indices, gx, ...g.args);
     return [gx];
   });
@@ -60,10 +61,10 @@ export function avgPool2d(x: Tensor, opts: AvgPool2dOptions): Tensor {
   const g = poolGeometry('avgPool2d', x, opts);
   const includePad = opts.countIncludePad ?? true;
   const be = backend();
-  const out = new Float32Array(g.outShape.reduce((a, b) => a * b, 1));
+  const out = outputArray(g.outShape.reduce((a, b) => a * b, 1));
   be.avgPool2dForward(x.data, out, ...g.args, includePad);
   return record(new Tensor(out, g.outShape), 'avgPool2d', [x], (grad) => {
-    const gx = new Float32Array(x.size);
+    const gx = outputArray(x.size);
     be.avgPool2dBackward(grad, gx, ...g.args, includePad);
     return [gx];
   });
@@ -82,7 +83,7 @@ export function globalAvgPool2d(x: Tensor, keepDims = true): Tensor {
   const out = new Float32Array(n * c);
   be.globalAvgPool2dForward(x.data, out, n * c, h * w);
   return record(new Tensor(out, keepDims ? [n, c, 1, 1] : [n, c]), 'globalAvgPool2d', [x], (grad) => {
-    const gx = new Float32Array(x.size);
+    const gx = outputArray(x.size);
     be.globalAvgPool2dBackward(grad, gx, n * c, h * w);
     return [gx];
   });

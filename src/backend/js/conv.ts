@@ -241,11 +241,12 @@ export const jsConv: ConvOps = {
     }
   },
 
-  batchNorm2dBackward(x, dy, out, weight, saveMean, saveInvstd, dx, dWeight, dBias, n, c, hw) {
+  batchNorm2dBackward(x, dy, relu, weight, bias, saveMean, saveInvstd, dx, dWeight, dBias, n, c, hw) {
     const m = n * hw;
-    const g = (j: number) => (out && !(out[j] > 0) ? 0 : dy[j]);
     for (let ch = 0; ch < c; ch++) {
       const mean = saveMean[ch], invstd = saveInvstd[ch];
+      const gamma = weight ? weight[ch] : 1, beta = bias ? bias[ch] : 0;
+      const g = (j: number) => (relu && !((x[j] - mean) * invstd * gamma + beta > 0) ? 0 : dy[j]);
       let sumDy = 0, sumDyXhat = 0;
       for (let b = 0; b < n; b++) {
         for (let i = 0; i < hw; i++) {
@@ -265,5 +266,18 @@ export const jsConv: ConvOps = {
         }
       }
     }
+  },
+
+  // The fused op as the composition it replaces (BatchNorm2d with ReLU, then max pooling).
+  batchNorm2dReluMaxPool2dForwardTrain(x, weight, bias, out, indices, saveMean, saveInvstd, runningMean, runningVar, n, c, h, w, kh, kw, sh, sw, ph, pw, eps, momentum) {
+    const normalised = new Float32Array(n * c * h * w);
+    jsConv.batchNorm2dForwardTrain(x, weight, bias, normalised, saveMean, saveInvstd, runningMean, runningVar, n, c, h * w, eps, momentum, true);
+    jsConv.maxPool2dForward(normalised, out, indices, n, c, h, w, kh, kw, sh, sw, ph, pw);
+  },
+
+  batchNorm2dReluMaxPool2dBackward(x, dy, indices, weight, bias, saveMean, saveInvstd, dx, dWeight, dBias, n, c, h, w, kh, kw, sh, sw, ph, pw) {
+    const scattered = new Float32Array(n * c * h * w);
+    jsConv.maxPool2dBackward(dy, indices, scattered, n, c, h, w, kh, kw, sh, sw, ph, pw);
+    jsConv.batchNorm2dBackward(x, scattered, true, weight, bias, saveMean, saveInvstd, dx, dWeight, dBias, n, c, h * w);
   },
 };

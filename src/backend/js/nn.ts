@@ -31,20 +31,29 @@ export function dropoutHash(i: number, k1: number, k2: number): number {
 
 export const jsNN: NNOps = {
   softmaxCrossEntropy(logits, labels, targets, n, c, losses, grad, gradScale) {
+    if (labels) {
+      for (let i = 0; i < n; i++) {
+        const y = labels[i];
+        if (!(Number.isInteger(y) && y >= 0 && y < c)) return i;
+      }
+    }
+    // The row's exponentials live in the gradient row (or a scratch row) between the two passes.
+    const tmp = grad ? null : new Float64Array(c);
     for (let i = 0; i < n; i++) {
       const o = i * c;
       let m = -Infinity;
       for (let j = 0; j < c; j++) if (logits[o + j] > m) m = logits[o + j];
       if (m === -Infinity) m = 0;
+      const e = grad ?? tmp!, eo = grad ? o : 0;
       let s = 0;
-      for (let j = 0; j < c; j++) s += Math.exp(logits[o + j] - m);
-      const lse = m + Math.log(s);
+      for (let j = 0; j < c; j++) s += (e[eo + j] = Math.exp(logits[o + j] - m));
+      const logS = Math.log(s), invS = 1 / s;
       if (labels) {
         const y = labels[i];
-        if (!(Number.isInteger(y) && y >= 0 && y < c)) return i;
-        losses[i] = lse - logits[o + y];
+        losses[i] = m - logits[o + y] + logS;
         if (grad) {
-          for (let j = 0; j < c; j++) grad[o + j] = Math.exp(logits[o + j] - lse) * gradScale;
+          const k = invS * gradScale;
+          for (let j = 0; j < c; j++) grad[o + j] *= k;
           grad[o + y] -= gradScale;
         }
       } else {
@@ -52,12 +61,13 @@ export const jsNN: NNOps = {
         let tsum = 0, loss = 0;
         for (let j = 0; j < c; j++) {
           tsum += t[o + j];
-          loss += t[o + j] * (lse - logits[o + j]);
+          loss += t[o + j] * (m - logits[o + j] + logS);
         }
         losses[i] = loss;
         if (grad) {
           // d/dx_j of -sum_k t_k log p_k = p_j * sum(t) - t_j.
-          for (let j = 0; j < c; j++) grad[o + j] = (Math.exp(logits[o + j] - lse) * tsum - t[o + j]) * gradScale;
+          const k = invS * tsum;
+          for (let j = 0; j < c; j++) grad[o + j] = (grad[o + j] * k - t[o + j]) * gradScale;
         }
       }
     }

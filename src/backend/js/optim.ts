@@ -7,7 +7,20 @@ import { ShapeError, ValueError } from '../../errors';
 type Seg = Float32Array | null;
 
 /** Splits buffer arguments into per-segment lists, checking counts and lengths agree. */
-function segments(fn: string, names: string[], bufs: (OptimBuffer | null)[]): Seg[][] {
+function splitSegments(fn: string, names: string[], bufs: (OptimBuffer | null)[], ranges?: Int32Array | null): Seg[][] {
+  if (ranges) {
+    if (bufs.some((b) => Array.isArray(b))) throw new ValueError(`${fn}: 'segments' needs one Float32Array per buffer, not lists`);
+    const whole = splitSegments(fn, names, bufs)[0];
+    const n = whole[0]!.length;
+    if (!(ranges instanceof Int32Array) || ranges.length % 2) throw new ValueError(`${fn}: 'segments' must be an Int32Array of [offset, length] pairs`);
+    const out: Seg[][] = [];
+    for (let k = 0; k < ranges.length; k += 2) {
+      const off = ranges[k], len = ranges[k + 1];
+      if (off < 0 || len < 0 || off + len > n) throw new ShapeError(`${fn}: 'segments' pair ${k / 2} [${off}, ${len}] is outside the buffers of ${n} elements`);
+      out.push(whole.map((b) => (b ? b.subarray(off, off + len) : null)));
+    }
+    return out;
+  }
   const first = bufs[0]!;
   const list = Array.isArray(first);
   const count = list ? first.length : 1;
@@ -70,15 +83,15 @@ function adamSeg(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Ar
 }
 
 export const jsOptim: OptimOps = {
-  sgdStep(p, g, momentumBuf, lr, momentum, dampening, weightDecay, nesterov, maximize, firstStep, l1) {
-    for (const [ps, gs, bs] of segments('sgdStep', ['p', 'g', 'momentumBuf'], [p, g, momentumBuf])) {
+  sgdStep(p, g, momentumBuf, lr, momentum, dampening, weightDecay, nesterov, maximize, firstStep, l1, segments) {
+    for (const [ps, gs, bs] of splitSegments('sgdStep', ['p', 'g', 'momentumBuf'], [p, g, momentumBuf], segments)) {
       sgdSeg(ps!, gs!, bs, lr, momentum, dampening, weightDecay, nesterov, maximize ? -1 : 1, firstStep, lr * l1);
     }
   },
 
-  adagradStep(p, g, sum, clr, eps, weightDecay, maximize) {
+  adagradStep(p, g, sum, clr, eps, weightDecay, maximize, segments) {
     const sign = maximize ? -1 : 1;
-    for (const [ps, gs, ss] of segments('adagradStep', ['p', 'g', 'sum'], [p, g, sum])) {
+    for (const [ps, gs, ss] of splitSegments('adagradStep', ['p', 'g', 'sum'], [p, g, sum], segments)) {
       const pp = ps!, gg = gs!, s = ss!;
       for (let i = 0; i < pp.length; i++) {
         const gi = Math.fround(sign * gg[i] + weightDecay * pp[i]);
@@ -89,9 +102,9 @@ export const jsOptim: OptimOps = {
     }
   },
 
-  rmspropStep(p, g, squareAvg, gradAvg, momentumBuf, lr, alpha, eps, weightDecay, momentum, maximize) {
+  rmspropStep(p, g, squareAvg, gradAvg, momentumBuf, lr, alpha, eps, weightDecay, momentum, maximize, segments) {
     const sign = maximize ? -1 : 1;
-    const segs = segments('rmspropStep', ['p', 'g', 'squareAvg', 'gradAvg', 'momentumBuf'], [p, g, squareAvg, gradAvg, momentumBuf]);
+    const segs = splitSegments('rmspropStep', ['p', 'g', 'squareAvg', 'gradAvg', 'momentumBuf'], [p, g, squareAvg, gradAvg, momentumBuf], segments);
     for (const [ps, gs, sq, ga, mb] of segs) {
       const pp = ps!, gg = gs!, s = sq!;
       for (let i = 0; i < pp.length; i++) {
@@ -117,31 +130,31 @@ export const jsOptim: OptimOps = {
     }
   },
 
-  adadeltaStep(p, g, squareAvg, accDelta, lr, rho, eps, weightDecay, maximize) {
+  adadeltaStep(p, g, squareAvg, accDelta, lr, rho, eps, weightDecay, maximize, segments) {
     const sign = maximize ? -1 : 1;
-    for (const [ps, gs, sq, ad] of segments('adadeltaStep', ['p', 'g', 'squareAvg', 'accDelta'], [p, g, squareAvg, accDelta])) {
+    for (const [ps, gs, sq, ad] of splitSegments('adadeltaStep', ['p', 'g', 'squareAvg', 'accDelta'], [p, g, squareAvg, accDelta], segments)) {
       const pp = ps!, gg = gs!, s = sq!, a = ad!;
       for (let i = 0; i < pp.length; i++) {
         const gi = Math.fround(sign * gg[i] + weightDecay * pp[i]);
         const si = Math.fround(rho * s[i] + (1 - rho) * gi * gi);
         s[i] = si;
-        const d = Math.fround((Math.sqrt(a[i] + eps) / Math.sqrt(si + eps)) * gi);
+        const d = Math.fround(Math.sqrt((a[i] + eps) / (si + eps)) * gi);
         a[i] = rho * a[i] + (1 - rho) * d * d;
         pp[i] = pp[i] - lr * d;
       }
     }
   },
 
-  adamStep(p, g, expAvg, expAvgSq, maxExpAvgSq, beta1, beta2, eps, weightDecay, decayFactor, stepSize, bc2Sqrt, maximize) {
-    const segs = segments('adamStep', ['p', 'g', 'expAvg', 'expAvgSq', 'maxExpAvgSq'], [p, g, expAvg, expAvgSq, maxExpAvgSq]);
+  adamStep(p, g, expAvg, expAvgSq, maxExpAvgSq, beta1, beta2, eps, weightDecay, decayFactor, stepSize, bc2Sqrt, maximize, segments) {
+    const segs = splitSegments('adamStep', ['p', 'g', 'expAvg', 'expAvgSq', 'maxExpAvgSq'], [p, g, expAvg, expAvgSq, maxExpAvgSq], segments);
     for (const [ps, gs, m, v, vm] of segs) {
       adamSeg(ps!, gs!, m!, v!, vm, beta1, beta2, eps, weightDecay, decayFactor, stepSize, bc2Sqrt, maximize ? -1 : 1);
     }
   },
 
-  adamaxStep(p, g, expAvg, expInf, beta1, beta2, eps, weightDecay, clr, maximize) {
+  adamaxStep(p, g, expAvg, expInf, beta1, beta2, eps, weightDecay, clr, maximize, segments) {
     const sign = maximize ? -1 : 1;
-    for (const [ps, gs, ms, us] of segments('adamaxStep', ['p', 'g', 'expAvg', 'expInf'], [p, g, expAvg, expInf])) {
+    for (const [ps, gs, ms, us] of splitSegments('adamaxStep', ['p', 'g', 'expAvg', 'expInf'], [p, g, expAvg, expInf], segments)) {
       const pp = ps!, gg = gs!, m = ms!, u = us!;
       for (let i = 0; i < pp.length; i++) {
         const gi = Math.fround(sign * gg[i] + weightDecay * pp[i]);
@@ -154,9 +167,9 @@ export const jsOptim: OptimOps = {
     }
   },
 
-  nadamStep(p, g, expAvg, expAvgSq, beta1, beta2, eps, weightDecay, bc2, cGrad, cAvg, maximize) {
+  nadamStep(p, g, expAvg, expAvgSq, beta1, beta2, eps, weightDecay, bc2, cGrad, cAvg, maximize, segments) {
     const sign = maximize ? -1 : 1;
-    for (const [ps, gs, ms, vs] of segments('nadamStep', ['p', 'g', 'expAvg', 'expAvgSq'], [p, g, expAvg, expAvgSq])) {
+    for (const [ps, gs, ms, vs] of splitSegments('nadamStep', ['p', 'g', 'expAvg', 'expAvgSq'], [p, g, expAvg, expAvgSq], segments)) {
       const pp = ps!, gg = gs!, m = ms!, v = vs!;
       for (let i = 0; i < pp.length; i++) {
         const gi = Math.fround(sign * gg[i] + weightDecay * pp[i]);
@@ -164,17 +177,17 @@ export const jsOptim: OptimOps = {
         const vi = Math.fround(beta2 * v[i] + (1 - beta2) * gi * gi);
         m[i] = mi;
         v[i] = vi;
-        const denom = Math.fround(Math.sqrt(vi / bc2) + eps);
-        const x = Math.fround(pp[i] + cGrad * (gi / denom));
-        pp[i] = x + cAvg * (mi / denom);
+        const r = 1 / Math.fround(Math.sqrt(vi / bc2) + eps);
+        const x = Math.fround(pp[i] + cGrad * (gi * r));
+        pp[i] = x + cAvg * (mi * r);
       }
     }
   },
 
-  radamStep(p, g, expAvg, expAvgSq, beta1, beta2, eps, weightDecay, lr, bc1, bc2Sqrt, rect, adaptive, maximize) {
+  radamStep(p, g, expAvg, expAvgSq, beta1, beta2, eps, weightDecay, lr, bc1, bc2Sqrt, rect, adaptive, maximize, segments) {
     const sign = maximize ? -1 : 1;
     const coef = adaptive ? (lr * rect * bc2Sqrt) / bc1 : lr / bc1;
-    for (const [ps, gs, ms, vs] of segments('radamStep', ['p', 'g', 'expAvg', 'expAvgSq'], [p, g, expAvg, expAvgSq])) {
+    for (const [ps, gs, ms, vs] of splitSegments('radamStep', ['p', 'g', 'expAvg', 'expAvgSq'], [p, g, expAvg, expAvgSq], segments)) {
       const pp = ps!, gg = gs!, m = ms!, v = vs!;
       for (let i = 0; i < pp.length; i++) {
         const gi = Math.fround(sign * gg[i] + weightDecay * pp[i]);
@@ -187,10 +200,10 @@ export const jsOptim: OptimOps = {
     }
   },
 
-  lionStep(p, g, expAvg, lr, beta1, beta2, weightDecay, maximize) {
+  lionStep(p, g, expAvg, lr, beta1, beta2, weightDecay, maximize, segments) {
     const sign = maximize ? -1 : 1;
     const decay = 1 - lr * weightDecay;
-    for (const [ps, gs, ms] of segments('lionStep', ['p', 'g', 'expAvg'], [p, g, expAvg])) {
+    for (const [ps, gs, ms] of splitSegments('lionStep', ['p', 'g', 'expAvg'], [p, g, expAvg], segments)) {
       const pp = ps!, gg = gs!, m = ms!;
       for (let i = 0; i < pp.length; i++) {
         const gi = sign * gg[i];
@@ -203,12 +216,13 @@ export const jsOptim: OptimOps = {
 
   gradNorm(x, normType) {
     let acc = 0;
-    for (const [xs] of segments('gradNorm', ['x'], [x])) {
+    for (const [xs] of splitSegments('gradNorm', ['x'], [x])) {
       const a = xs!;
       if (normType === Infinity) {
         for (let i = 0; i < a.length; i++) {
           const v = Math.abs(a[i]);
-          if (!(v <= acc)) acc = v; // NaN propagates
+          if (v !== v) return NaN;
+          if (v > acc) acc = v;
         }
       } else if (normType === 2) {
         for (let i = 0; i < a.length; i++) acc += a[i] * a[i];
@@ -224,14 +238,17 @@ export const jsOptim: OptimOps = {
   },
 
   scaleInPlace(x, scale) {
-    for (const [xs] of segments('scaleInPlace', ['x'], [x])) {
+    scale = Math.fround(scale);
+    for (const [xs] of splitSegments('scaleInPlace', ['x'], [x])) {
       const a = xs!;
       for (let i = 0; i < a.length; i++) a[i] *= scale;
     }
   },
 
   clampInPlace(x, lo, hi) {
-    for (const [xs] of segments('clampInPlace', ['x'], [x])) {
+    lo = Math.fround(lo);
+    hi = Math.fround(hi);
+    for (const [xs] of splitSegments('clampInPlace', ['x'], [x])) {
       const a = xs!;
       for (let i = 0; i < a.length; i++) {
         const v = a[i];
@@ -241,7 +258,7 @@ export const jsOptim: OptimOps = {
   },
 
   allFinite(x) {
-    for (const [xs] of segments('allFinite', ['x'], [x])) {
+    for (const [xs] of splitSegments('allFinite', ['x'], [x])) {
       const a = xs!;
       for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
     }

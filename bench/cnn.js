@@ -1,0 +1,163 @@
+// The Fashion-MNIST CNN (src/train/models.ts 'cnn': 2 x conv3x3-BatchNorm-ReLU-maxpool2, dropout,
+// 3136-128-10; Adam lr 1e-3, batch 128): seconds per epoch and test accuracy for fastgrad with 1 and
+// 2 threads and for the same model in PyTorch (2 threads, OpenBLAS on 1: its best setting here), plus
+// GFLOPS of the conv kernels at the model's shapes.
+//
+//   npm run bench -- cnn            fastgrad 2 threads: 5 full epochs (time each, test accuracy);
+//                                   fastgrad 1 thread and PyTorch: a measured slice, extrapolated
+//   npm run bench -- cnn --quick    slices only (no accuracy), fewer kernel samples
+//   --epochs=N  --torch-epochs=N    change the full-epoch runs (PyTorch's default 0: slice only)
+//
+// Slices are labelled 'extrapolated': seconds per batch over `slice` batches x 469 batches.
+'use strict';
+const lib = require('./lib');
+
+const BATCH = 128;
+
+function arg(args, name, dflt) {
+  const a = args.find((s) => s.startsWith(`--${name}=`));
+  return a ? Number(a.slice(name.length + 3)) : dflt;
+}
+
+/** Trains `batches` batches (or full epochs) with fit; returns seconds per batch / per epoch and accuracy. */
+async function fastgradRun(fg, threads, { sliceBatches, epochs, train, test }) {
+  const be = fg.getBackend('native');
+  const prevThreads = be.numThreads();
+  be.setNumThreads(threads);
+  try {
+    const { models } = require('../dist/train/models.js');
+    const model = models.cnn({ seed: 1 });
+    const opt = new fg.optim.Adam(model.parameters(), { lr: 1e-3 });
+    const fitOpts = { batchSize: BATCH, optimizer: opt, loss: 'sparseCategoricalCrossentropy', seed: 1, verbose: 0 };
+    const stepsPerEpoch = Math.ceil(train.x.shape[0] / BATCH);
+    const out = { threads };
+    if (sliceBatches) {
+      // Warm up on a few batches, then time a slice.
+      const idx = (start, count) => Array.from({ length: count * BATCH }, (_, i) => (start * BATCH + i) % train.x.shape[0]);
+      await model.fit(fg.data.subset(train, idx(0, 3)), { ...fitOpts, epochs: 1 });
+      const slice = fg.data.subset(train, idx(3, sliceBatches));
+      const t0 = process.hrtime.bigint();
+      await model.fit(slice, { ...fitOpts, epochs: 1 });
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      out.timedBatches = sliceBatches;
+      out.secondsPerBatch = s / sliceBatches;
+      out.epochSecondsExtrapolated = out.secondsPerBatch * stepsPerEpoch;
+    }
+    if (epochs) {
+      out.epochs = [];
+      for (let e = 0; e < epochs; e++) {
+        const t0 = process.hrtime.bigint();
+        await model.fit(train, { ...fitOpts, epochs: 1, seed: 1 + e });
+        const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+        const ev = await model.evaluate(test, { batchSize: 1000, metrics: ['accuracy'] });
+        out.epochs.push({ seconds, testAccuracy: ev.accuracy });
+        console.log(`  fastgrad ${threads} thread(s) epoch ${e + 1}: ${seconds.toFixed(1)} s, test accuracy ${(100 * ev.accuracy).toFixed(2)}%`);
+      }
+      out.epochSecondsMedian = lib.stats(out.epochs.map((e) => e.seconds)).median;
+      out.finalTestAccuracy = out.epochs[out.epochs.length - 1].testAccuracy;
+      out.bestTestAccuracy = Math.max(...out.epochs.map((e) => e.testAccuracy));
+    }
+    return out;
+  } finally {
+    be.setNumThreads(prevThreads);
+  }
+}
+
+/** Median seconds of the conv kernels at the model's shapes (batch 128); GFLOPS from 2 m n k. */
+async function convKernels(fg, threads, quick) {
+  const be = fg.getBackend('native');
+  const prev = be.numThreads();
+  be.setNumThreads(threads);
+  const rand = (n, seed) => fg.rand([n], { seed, low: -1, high: 1 }).data;
+  const layers = [
+    { name: 'conv1 1->32 28x28', g: [BATCH, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1], ohw: 784, k: 9 },
+    { name: 'conv2 32->64 14x14', g: [BATCH, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1], ohw: 196, k: 288 },
+  ];
+  const rows = [];
+  try {
+    for (const l of layers) {
+      const [n, c, h, w, oc] = l.g;
+      const x = rand(n * c * h * w, 1), wt = rand(oc * l.k, 2), b = rand(oc, 3);
+      const y = new Float32Array(n * oc * l.ohw), dx = new Float32Array(x.length), dw = new Float32Array(wt.length), db = new Float32Array(oc);
+      const flops = 2 * n * oc * l.k * l.ohw;
+      const passes = [
+        ['forward', () => be.conv2dForward(x, wt, b, y, ...l.g, false)],
+        ['input grad', () => be.conv2dBackwardInput(y, wt, dx, ...l.g)],
+        ['weight grad', () => be.conv2dBackwardWeight(x, y, dw, db, ...l.g)],
+      ];
+      for (const [pass, fn] of passes) {
+        const r = await lib.compare([{ name: 'native', fn }], { warmup: 1, samples: quick ? 3 : 7, minMs: quick ? 100 : 300 });
+        const s = r.native.seconds.median;
+        rows.push({ layer: l.name, pass, threads, ms: s * 1e3, gflops: flops / s / 1e9 });
+      }
+    }
+  } finally {
+    be.setNumThreads(prev);
+  }
+  return rows;
+}
+
+async function run({ quick, args }) {
+  const fg = lib.fastgrad();
+  if (!fg.getBackend('native')) {
+    console.log('cnn: the native addon is not built; nothing to measure');
+    return;
+  }
+  const epochs = arg(args, 'epochs', quick ? 0 : 5);
+  const torchEpochs = arg(args, 'torch-epochs', 0);
+  const slice = quick ? 20 : 60;
+  const { train, test } = await fg.data.fashionMnist({ shape: 'image' });
+  const maxThreads = fg.getBackend('native').numThreads();
+
+  console.log('conv kernels at the model\'s shapes (batch 128):');
+  const kernels = [];
+  for (const t of [...new Set([1, Math.min(2, maxThreads)])]) kernels.push(...(await convKernels(fg, t, quick)));
+  lib.table(kernels, [
+    { key: 'layer', title: 'layer' }, { key: 'pass', title: 'pass' }, { key: 'threads', title: 'threads' },
+    { key: 'ms', title: 'ms', fmt: (v) => v.toFixed(2) }, { key: 'gflops', title: 'GFLOPS', fmt: (v) => v.toFixed(1) },
+  ]);
+
+  const runs = [];
+  console.log('\nfastgrad 1 thread (slice) ...');
+  runs.push({ name: 'fastgrad 1 thread', ...(await fastgradRun(fg, 1, { sliceBatches: slice, train, test })) });
+  console.log(`fastgrad 2 threads (${epochs ? `${epochs} epochs` : 'slice'}) ...`);
+  runs.push({ name: 'fastgrad 2 threads', ...(await fastgradRun(fg, 2, { sliceBatches: epochs ? 0 : slice, epochs, train, test })) });
+
+  let torchRun;
+  if (lib.haveTorch()) {
+    console.log(`PyTorch 2 threads, OpenBLAS 1 (slice${torchEpochs ? ` + ${torchEpochs} epochs` : ''}) ...`);
+    const dir = fg.data.bundledFashionMnistDir;
+    const r = lib.python('cnn_torch.py', [dir, '2', String(quick ? 10 : 30), String(torchEpochs)], { OPENBLAS_NUM_THREADS: '1' });
+    torchRun = { name: `PyTorch ${r.torch} 2 threads`, ...r };
+    if (r.epochs.length) {
+      torchRun.epochSecondsMedian = lib.stats(r.epochs.map((e) => e.seconds)).median;
+      torchRun.finalTestAccuracy = r.epochs[r.epochs.length - 1].testAccuracy;
+    }
+    runs.push(torchRun);
+  } else {
+    runs.push({ name: 'PyTorch', absent: 'python3-torch not installed' });
+  }
+
+  const rows = runs.map((r) => ({
+    name: r.name,
+    epoch: r.epochSecondsMedian ?? r.epochSecondsExtrapolated,
+    how: r.epochSecondsMedian !== undefined ? `median of ${r.epochs.length} full epochs` : r.absent ? r.absent : `extrapolated from ${r.timedBatches} batches`,
+    acc: r.finalTestAccuracy,
+  }));
+  const fg2 = rows[1].epoch, torchEpoch = torchRun ? (torchRun.epochSecondsMedian ?? torchRun.epochSecondsExtrapolated) : undefined;
+  for (const r of rows) r.vsTorch = torchEpoch && r.epoch ? torchEpoch / r.epoch : undefined;
+  console.log('');
+  lib.table(rows, [
+    { key: 'name', title: 'contender' },
+    { key: 'epoch', title: 's/epoch', fmt: (v) => v.toFixed(1) },
+    { key: 'how', title: 'measured as' },
+    { key: 'acc', title: 'test acc', fmt: (v) => `${(100 * v).toFixed(2)}%` },
+    { key: 'vsTorch', title: 'x PyTorch', fmt: (v) => `${v.toFixed(2)}x` },
+  ]);
+  console.log(`\ntargets: <= 12 s/epoch with 2 threads (now ${fg2 ? fg2.toFixed(1) : '-'} s); >= 92% test accuracy within 5 epochs` +
+    (runs[1].bestTestAccuracy !== undefined ? ` (now ${(100 * runs[1].bestTestAccuracy).toFixed(2)}%)` : ' (not measured in --quick)'));
+  const file = lib.save('cnn', { quick, kernels, runs, summary: rows });
+  console.log(`saved ${file}`);
+}
+
+module.exports = { run };

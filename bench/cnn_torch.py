@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+"""The Fashion-MNIST CNN of bench/cnn.js in PyTorch: conv3x3(32)-BN-ReLU-maxpool2 ->
+conv3x3(64)-BN-ReLU-maxpool2 -> flatten -> dropout 0.25 -> linear(3136,128)-ReLU -> linear(128,10),
+Adam lr 1e-3, batch 128. Times `batches` training steps after `warmup` steps (seconds per batch and
+an epoch extrapolated from them), then optionally trains `epochs` full epochs and reports test
+accuracy. Usage: cnn_torch.py <data dir> <threads> <batches> [epochs]; prints one JSON line.
+Run with OPENBLAS_NUM_THREADS=1 (bench/cnn.js sets it), PyTorch's best setting on this machine."""
+import gzip
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+data_dir, threads, batches = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+epochs = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+torch.set_num_threads(threads)
+torch.manual_seed(1)
+
+
+def idx(name):
+    with gzip.open(os.path.join(data_dir, name), 'rb') as f:
+        raw = f.read()
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], 'big') for i in range(ndim)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+x_train = torch.from_numpy(idx('train-images-idx3-ubyte.gz').astype(np.float32) / 255).unsqueeze(1)
+y_train = torch.from_numpy(idx('train-labels-idx1-ubyte.gz').astype(np.int64))
+x_test = torch.from_numpy(idx('t10k-images-idx3-ubyte.gz').astype(np.float32) / 255).unsqueeze(1)
+y_test = torch.from_numpy(idx('t10k-labels-idx1-ubyte.gz').astype(np.int64))
+
+model = nn.Sequential(
+    nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Flatten(), nn.Dropout(0.25), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10),
+)
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+loss_fn = nn.CrossEntropyLoss()
+B = 128
+n = x_train.shape[0]
+steps_per_epoch = (n + B - 1) // B
+
+
+def step(i):
+    xb, yb = x_train[i * B:(i + 1) * B], y_train[i * B:(i + 1) * B]
+    opt.zero_grad()
+    loss = loss_fn(model(xb), yb)
+    loss.backward()
+    opt.step()
+
+
+model.train()
+for i in range(3):
+    step(i)
+t0 = time.perf_counter()
+for i in range(batches):
+    step((3 + i) % steps_per_epoch)
+per_batch = (time.perf_counter() - t0) / batches
+
+result = {'torch': torch.__version__, 'threads': threads, 'timedBatches': batches, 'secondsPerBatch': per_batch,
+          'epochSecondsExtrapolated': per_batch * steps_per_epoch, 'epochs': []}
+for e in range(epochs):
+    model.train()
+    perm = torch.randperm(n)
+    t0 = time.perf_counter()
+    for i in range(steps_per_epoch):
+        idxs = perm[i * B:(i + 1) * B]
+        opt.zero_grad()
+        loss = loss_fn(model(x_train[idxs]), y_train[idxs])
+        loss.backward()
+        opt.step()
+    seconds = time.perf_counter() - t0
+    model.eval()
+    with torch.no_grad():
+        acc = float((model(x_test).argmax(1) == y_test).float().mean())
+    result['epochs'].append({'seconds': seconds, 'testAccuracy': acc})
+print(json.dumps(result))

@@ -1,0 +1,64 @@
+// The model registry behind `fastgrad train --model NAME` (and tune, bench): each entry builds a fresh
+// model from options. `inputShape` says which layout of the data a model takes (data.fashionMnist's
+// `shape` option): 'flat' [N, 784] or 'image' [N, 1, 28, 28].
+import type { Module } from '../nn/module';
+import { Sequential } from '../nn/sequential';
+import { Linear, ReLU, Dropout, Flatten } from '../nn/layers';
+import { Conv2d } from '../nn/conv';
+import { BatchNorm2d } from '../nn/batchnorm2d';
+import { MaxPool2d } from '../nn/pool';
+import { Generator } from '../tensor/random';
+
+export interface ModelOptions {
+  /** Seeds the initial weights and dropout masks (the global generator otherwise). */
+  seed?: number;
+  /** Dropout probability where the model has dropout (default: the model's own). */
+  dropout?: number;
+  /** Hidden width of the MLP's first layer (default 256). */
+  hidden?: number;
+}
+
+export interface ModelEntry {
+  build(opts?: ModelOptions): Module;
+  inputShape: 'flat' | 'image';
+  description: string;
+}
+
+function gen(seed: number | undefined, salt: number): { generator?: Generator } {
+  return seed === undefined ? {} : { generator: new Generator(seed * 1000 + salt) };
+}
+
+/** 784-256-128-10 with ReLUs (flattening any image input first). */
+function mlp(opts: ModelOptions = {}): Module {
+  const h = opts.hidden ?? 256;
+  const layers: Module[] = [new Flatten(), new Linear(784, h, gen(opts.seed, 1)), new ReLU()];
+  if (opts.dropout) layers.push(new Dropout(opts.dropout, opts.seed === undefined ? {} : { seed: opts.seed + 11 }));
+  layers.push(new Linear(h, 128, gen(opts.seed, 2)), new ReLU(), new Linear(128, 10, gen(opts.seed, 3)));
+  return new Sequential(...layers);
+}
+
+/**
+ * conv3x3(32)-BN-ReLU-maxpool2 -> conv3x3(64)-BN-ReLU-maxpool2 -> flatten -> dropout 0.25 ->
+ * linear(3136, 128)-ReLU -> linear(128, 10), for [N, 1, 28, 28] images.
+ */
+function cnn(opts: ModelOptions = {}): Module {
+  const s = opts.seed;
+  return new Sequential(
+    new Conv2d(1, 32, 3, { padding: 1, ...gen(s, 1) }), new BatchNorm2d(32), new ReLU(), new MaxPool2d(2),
+    new Conv2d(32, 64, 3, { padding: 1, ...gen(s, 2) }), new BatchNorm2d(64), new ReLU(), new MaxPool2d(2),
+    new Flatten(),
+    new Dropout(opts.dropout ?? 0.25, s === undefined ? {} : { seed: s + 11 }),
+    new Linear(3136, 128, gen(s, 3)), new ReLU(),
+    new Linear(128, 10, gen(s, 4)),
+  );
+}
+
+export const modelRegistry: Record<string, ModelEntry> = {
+  mlp: { build: mlp, inputShape: 'flat', description: 'MLP 784-256-128-10 (ReLU)' },
+  cnn: { build: cnn, inputShape: 'image', description: 'CNN: 2 x (conv3x3-BatchNorm-ReLU-maxpool2), dropout 0.25, 3136-128-10' },
+};
+
+/** name -> factory (the form the CLI and tune take). */
+export const models: Record<string, (opts?: ModelOptions) => Module> = Object.fromEntries(
+  Object.entries(modelRegistry).map(([name, e]) => [name, e.build]),
+);
