@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as fg from '../src';
 import { getBackend, type Backend } from '../src/backend';
-import { conv2d, maxPool2d, avgPool2d, globalAvgPool2d, batchNorm2d } from '../src/autograd/ops';
+import { conv2d, maxPool2d, avgPool2d, globalAvgPool2d, batchNorm2d, batchNorm2dReluMaxPool2d } from '../src/autograd/ops';
 import { gradcheck, param } from './helpers/gradcheck';
 
 const js = getBackend('js')!;
@@ -138,6 +138,24 @@ describe.runIf(native)('native conv kernels match the pure-JS oracle on every IS
           }
         }
       }
+      // BatchNorm2d + ReLU + MaxPool2d fused, against the JS composition.
+      for (const p of [[4, 3, 8, 8, 2, 2, 2, 2, 0, 0], [2, 2, 7, 9, 3, 3, 2, 1, 1, 1]] as const) {
+        const [n, c, h, w, kh, kw, sh, sw, ph, pw] = p;
+        const oh = Math.floor((h + 2 * ph - kh) / sh) + 1, ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
+        const x = randArray(n * c * h * w, 500), dy = randArray(n * c * oh * ow, 501);
+        const gamma = randArray(c, 502), beta = randArray(c, 503);
+        const run = (be: Backend) => {
+          const y = new Float32Array(n * c * oh * ow), idx = new Int32Array(y.length), sm = new Float32Array(c), si = new Float32Array(c);
+          const rm = new Float32Array(c), rv = new Float32Array(c).fill(1);
+          be.batchNorm2dReluMaxPool2dForwardTrain(x, gamma, beta, y, idx, sm, si, rm, rv, n, c, h, w, kh, kw, sh, sw, ph, pw, 1e-5, 0.1);
+          const dx = new Float32Array(x.length), dg = new Float32Array(c), db = new Float32Array(c);
+          be.batchNorm2dReluMaxPool2dBackward(x, dy, idx, gamma, beta, sm, si, dx, dg, db, n, c, h, w, kh, kw, sh, sw, ph, pw);
+          return { y, idx, sm, si, rm, rv, dx, dg, db };
+        };
+        const want = run(js), got = run(native!);
+        expect(Array.from(got.idx)).toEqual(Array.from(want.idx));
+        for (const k of ['y', 'sm', 'si', 'rm', 'rv', 'dx', 'dg', 'db'] as const) expectClose(got[k], want[k], 1e-4, `bn+relu+maxpool ${p} ${k}`);
+      }
     } finally {
       native!.setIsa(restore);
     }
@@ -176,6 +194,13 @@ describe('gradients by finite differences', () => {
     gradcheck((a) => avgPool2d(a, { kernelSize: [3, 2], stride: [2, 1], padding: [1, 1] }), [x([1, 2, 7, 6], 3)]);
     gradcheck((a) => avgPool2d(a, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }), [x([1, 2, 7, 6], 4)]);
     gradcheck((a) => globalAvgPool2d(a), [x([2, 3, 4, 5], 5)]);
+    // The fused BatchNorm2d + ReLU + MaxPool2d (training); x is spread so that no window holds a tie.
+    const spread = distinct([2, 2, 4, 6], 13);
+    gradcheck(
+      (a, w, b) => batchNorm2dReluMaxPool2d(a, w, b, null, null, { training: true }, { kernelSize: 2 }),
+      [spread, param([2], 14, 0.5, 1.5), x([2], 15)],
+      { eps: 1e-3, atol: 5e-3 },
+    );
   });
 
   it('batchNorm2d in training and eval, with and without affine and ReLU', () => {
@@ -352,6 +377,23 @@ describe('the cnn model and fusion in Sequential', () => {
     rebuilt.eval();
     expectClose(rebuilt.forward(x).data, fused.data, 1e-6, 'rebuilt from config');
     expect(model.parameters().reduce((a, p) => a + p.size, 0)).toBe(320 + 64 + 18496 + 128 + 401536 + 1290);
+  });
+
+  it('BatchNorm2d, ReLU, MaxPool2d run fused in training, with the results and gradients of the three', () => {
+    const make = () => new fg.nn.Sequential(new fg.nn.BatchNorm2d(3), new fg.nn.ReLU(), new fg.nn.MaxPool2d(2));
+    const fused = make(), plain = make();
+    const x1 = fg.randn([4, 3, 6, 6], { seed: 20 }).requiresGrad_(), x2 = x1.detach().requiresGrad_();
+    const y1 = fused.forward(x1);
+    let y2 = x2;
+    for (const layer of plain) y2 = layer.forward(y2);
+    expectClose(y1.data, y2.data, 1e-6, 'fused forward');
+    const gy = fg.randn(y1.shape, { seed: 21 });
+    y1.backward(gy);
+    y2.backward(gy);
+    expectClose(x1.grad!.data, x2.grad!.data, 1e-5, 'fused input grad');
+    const p1 = fused.parameters(), p2 = plain.parameters();
+    for (let i = 0; i < p1.length; i++) expectClose(p1[i].grad!.data, p2[i].grad!.data, 1e-5, `fused param grad ${i}`);
+    expectClose(fused.stateDict()['0.running_var'].data, plain.stateDict()['0.running_var'].data, 1e-6, 'running var');
   });
 
   it('trains: loss falls on a small batch in train mode (BatchNorm2d + ReLU fused, dropout on)', async () => {

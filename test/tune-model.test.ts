@@ -33,6 +33,12 @@ describe('tune.search with a model factory', () => {
     expect(r.best.score).toBeGreaterThan(0.8);
     expect(Object.keys(r.best.history!)).toEqual(expect.arrayContaining(['loss', 'accuracy', 'valLoss', 'valAccuracy']));
     expect(r.best.history!.valAccuracy.length).toBe(4);
+
+    // Scored by the mean of the last 2 epochs of each fold instead of the best epoch.
+    const tail = await tune.search(factory, { lr: tune.logUniform(1e-3, 3e-2) }, { data, cv: 2, epochs: 3, batchSize: 32, trials: 1, metric: 'valAccuracy', seed: 2, scoreEpochs: 2 });
+    const t = tail.trials[0];
+    const h = t.history!.valAccuracy;
+    expect(t.foldScores![0]).toBeCloseTo((h[1] + h[2]) / 2, 10);
   });
 
   it('stratified folds keep each class share; holdout likewise', () => {
@@ -76,6 +82,7 @@ describe('tune.search with a model factory', () => {
     await expect(tune.search(counting, space, { data, cv: 2.5 as never })).rejects.toThrow(DTypeError);
     await expect(tune.search(counting, space, { data, metric: 'valAUC' })).rejects.toThrow(/metric 'valAUC' is not produced by fit/);
     await expect(tune.search(counting, space, { data, holdout: 1.5 })).rejects.toThrow(/holdout/);
+    await expect(tune.search(counting, space, { data, scoreEpochs: 0 })).rejects.toThrow(/scoreEpochs/);
     await expect(tune.search(counting, space, { data, cv: 3, holdout: 0.2 })).rejects.toThrow(/not both/);
     await expect(tune.search(counting, space, { data: { x: data.x, y: blobs(10, 1).y }, cv: 2 })).rejects.toThrow(/20 inputs but 10 targets/);
     await expect(tune.search(counting, space, { data: [1, 2] as never })).rejects.toThrow(DTypeError);

@@ -91,6 +91,13 @@ describe('tune.search', () => {
     expect(sh.best.config).toEqual({ x: 0.1 });
   });
 
+  it('evaluates enqueued configs first (e.g. the current default), then what the searcher proposes', async () => {
+    const r = await tune.search(f, space, { trials: 5, seed: 1, searcher: 'bayes', direction: 'min', enqueue: [{ x: 0.2, y: 1 }] });
+    expect(r.trials[0].config).toEqual({ x: 0.2, y: 1 });
+    expect(r.best.config).toEqual({ x: 0.2, y: 1 }); // the exact minimum
+    await expect(tune.search(f, space, { trials: 2, enqueue: [{ x: 5, y: 1 }] })).rejects.toThrow(/enqueue.*not in the search space/);
+  });
+
   it('records a trial whose objective returns NaN as failed and goes on', async () => {
     const r = await tune.search((c) => ((c.x as number) > 0.5 ? NaN : (c.x as number)), { x: tune.uniform(0, 1) }, { trials: 10, seed: 2, searcher: 'bayes', direction: 'min' });
     expect(r.trials.some((t) => t.state === 'failed')).toBe(true);
@@ -100,13 +107,19 @@ describe('tune.search', () => {
   it('runs objective modules in parallel worker threads, pruning across them', async () => {
     const file = path.join(tmp(), 'par.jsonl');
     const module = { module: path.join(__dirname, 'fixtures', 'tune-objective.cjs'), export: 'bowl' };
-    const r = await tune.search(module, { x: tune.uniform(0, 1) }, { trials: 8, parallel: 2, seed: 5, searcher: 'bayes', pruner: 'median', direction: 'min', storage: file });
+    const r = await tune.search(module, { x: tune.uniform(0, 1) }, { trials: 8, parallel: 2, seed: 5, searcher: 'bayes', direction: 'min', storage: file });
     expect(r.trials.length).toBe(8);
-    const threads = new Set(r.trials.filter((t) => t.history).map((t) => t.history!.thread[0]));
+    expect(r.trials.every((t) => t.state === 'complete' && t.intermediate.length === 3)).toBe(true);
+    const threads = new Set(r.trials.map((t) => t.history!.thread[0]));
     expect(threads.size).toBe(2);
     expect(threads.has(0)).toBe(false); // not the main thread
     expect(Math.abs((r.best.config.x as number) - 0.3)).toBeLessThan(0.25);
     expect(fs.readFileSync(file, 'utf8').trim().split('\n').length).toBe(9);
+
+    // Which trials are pruned depends on timing; every trial still ends complete or pruned.
+    const pruned = await tune.search(module, { x: tune.uniform(0, 1) }, { trials: 8, parallel: 2, seed: 5, pruner: 'median', direction: 'min' });
+    expect(pruned.trials.length).toBe(8);
+    expect(pruned.trials.every((t) => t.state === 'complete' || t.state === 'pruned')).toBe(true);
   });
 
   it('rejects bad input with typed errors', async () => {

@@ -8,6 +8,7 @@
 #include "addon/args.h"
 #include "addon/registry.h"
 #include "kernels/conv/batchnorm2d.h"
+#include "kernels/conv/batchnorm2d_kernels.h"
 #include "kernels/conv/conv2d.h"
 #include "kernels/conv/pool.h"
 
@@ -280,7 +281,61 @@ Napi::Value BatchNorm2dBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The pooling geometry of the fused BatchNorm2d + ReLU + MaxPool2d ops, from pool_shape's checks.
+BnPoolGeom bn_pool_geom(const Pool2dShape& s) {
+  return BnPoolGeom{s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.out_h(), s.out_w()};
+}
+
+Napi::Value BatchNorm2dReluMaxPool2dForwardTrain(const Napi::CallbackInfo& info) {
+  Args args(info, "batchNorm2dReluMaxPool2dForwardTrain");
+  args.expect_count(21);
+  Pool2dShape s = pool_shape(args, 9);
+  const double eps = args.number(19, "eps");
+  const double momentum = args.number(20, "momentum");
+  if (!(eps > 0)) args.range_error("argument 'eps' must be > 0");
+  if (momentum < 0 || momentum > 1) args.range_error("argument 'momentum' must be in [0, 1]");
+  if (s.n == 0) args.range_error("training-mode batch norm needs at least one value per channel");
+  const size_t total = mul({s.n, s.c, s.h, s.w}), pooled = mul({s.n, s.c, s.out_h(), s.out_w()});
+  F32 x = args.f32(0, "x", total);
+  F32 gamma = channel_vec(args, 1, "weight", s.c, true);
+  F32 beta = channel_vec(args, 2, "bias", s.c, true);
+  F32 y = args.f32(3, "out", pooled);
+  int32_t* idx = i32_mut(args, info, 4, "indices", pooled);
+  F32 sm = channel_vec(args, 5, "saveMean", s.c, false);
+  F32 si = channel_vec(args, 6, "saveInvstd", s.c, false);
+  F32 rm = channel_vec(args, 7, "runningMean", s.c, true);
+  F32 rv = channel_vec(args, 8, "runningVar", s.c, true);
+  batch_norm2d_relu_max_pool2d_forward_train(s.n, s.c, s.h, s.w, x.data, gamma.data, beta.data, static_cast<float>(eps),
+                                             static_cast<float>(momentum), bn_pool_geom(s), y.data, idx, sm.data, si.data,
+                                             rm.data, rv.data);
+  return info.Env().Undefined();
+}
+
+Napi::Value BatchNorm2dReluMaxPool2dBackward(const Napi::CallbackInfo& info) {
+  Args args(info, "batchNorm2dReluMaxPool2dBackward");
+  args.expect_count(20);
+  Pool2dShape s = pool_shape(args, 10);
+  if (s.n == 0) args.range_error("training-mode batch norm needs at least one value per channel");
+  const size_t total = mul({s.n, s.c, s.h, s.w}), pooled = mul({s.n, s.c, s.out_h(), s.out_w()});
+  F32 x = args.f32(0, "x", total);
+  F32 dy = args.f32(1, "gradOut", pooled);
+  const int32_t* idx = args.i32(2, "indices", pooled);
+  F32 gamma = channel_vec(args, 3, "weight", s.c, true);
+  F32 beta = channel_vec(args, 4, "bias", s.c, true);
+  F32 sm = channel_vec(args, 5, "saveMean", s.c, false);
+  F32 si = channel_vec(args, 6, "saveInvstd", s.c, false);
+  F32 dx = args.f32(7, "gradInput", total);
+  F32 dg = channel_vec(args, 8, "gradWeight", s.c, true);
+  F32 db = channel_vec(args, 9, "gradBias", s.c, true);
+  // The kernel skips indices outside the plane.
+  batch_norm2d_relu_max_pool2d_backward(s.n, s.c, s.h, s.w, x.data, dy.data, idx, gamma.data, beta.data, sm.data, si.data,
+                                        bn_pool_geom(s), dx.data, dg.data, db.data);
+  return info.Env().Undefined();
+}
+
 void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("batchNorm2dReluMaxPool2dForwardTrain", Napi::Function::New(env, BatchNorm2dReluMaxPool2dForwardTrain));
+  exports.Set("batchNorm2dReluMaxPool2dBackward", Napi::Function::New(env, BatchNorm2dReluMaxPool2dBackward));
   exports.Set("conv2dForward", Napi::Function::New(env, Conv2dForward));
   exports.Set("conv2dBackwardInput", Napi::Function::New(env, Conv2dBackwardInput));
   exports.Set("conv2dBackwardWeight", Napi::Function::New(env, Conv2dBackwardWeight));

@@ -82,4 +82,23 @@ export interface ConvOps {
     gradWeight: Float32Array | null, gradBias: Float32Array | null,
     n: number, c: number, planeSize: number,
   ): void;
+
+  /**
+   * Training-mode BatchNorm2d, ReLU and MaxPool2d in one op (what the three give in sequence):
+   * out/indices are the pooled output and argmax indices; the normalised activation is never stored.
+   */
+  batchNorm2dReluMaxPool2dForwardTrain(
+    x: Float32Array, weight: Float32Array | null, bias: Float32Array | null, out: Float32Array, indices: Int32Array,
+    saveMean: Float32Array, saveInvstd: Float32Array, runningMean: Float32Array | null, runningVar: Float32Array | null,
+    n: number, c: number, h: number, w: number, kh: number, kw: number,
+    strideH: number, strideW: number, padH: number, padW: number, eps: number, momentum: number,
+  ): void;
+  /** Its backward from the pooled gradient and the indices. */
+  batchNorm2dReluMaxPool2dBackward(
+    x: Float32Array, gradOut: Float32Array, indices: Int32Array, weight: Float32Array | null, bias: Float32Array | null,
+    saveMean: Float32Array, saveInvstd: Float32Array, gradInput: Float32Array,
+    gradWeight: Float32Array | null, gradBias: Float32Array | null,
+    n: number, c: number, h: number, w: number, kh: number, kw: number,
+    strideH: number, strideW: number, padH: number, padW: number,
+  ): void;
 }

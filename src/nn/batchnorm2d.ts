@@ -3,7 +3,8 @@
 import { Module } from './module';
 import { Tensor } from '../tensor/tensor';
 import { ones, zeros } from '../tensor/creation';
-import { batchNorm2d } from '../autograd/ops/batchnorm2d';
+import { batchNorm2d, batchNorm2dReluMaxPool2d } from '../autograd/ops/batchnorm2d';
+import type { MaxPool2d } from './pool';
 import { ShapeError, ValueError, checkBool, checkFinite, checkInt } from '../errors';
 import { shapeString } from '../tensor/tensor';
 import { registerLayer } from './config';
@@ -58,6 +59,20 @@ export class BatchNorm2d extends Module {
       x, this.getParameter('weight') ?? null, this.getParameter('bias') ?? null,
       this.getBuffer('running_mean') ?? null, this.getBuffer('running_var') ?? null,
       { training: useBatchStats, momentum: this.momentum, eps: this.eps, relu },
+    );
+  }
+
+  /** This layer, a ReLU and `pool` in one op (Sequential uses this for BatchNorm2d, ReLU, MaxPool2d). */
+  forwardReluMaxPool(x: Tensor, pool: MaxPool2d): Tensor {
+    if (x instanceof Tensor && x.ndim === 4 && x.shape[1] !== this.numFeatures) {
+      throw new ShapeError(`BatchNorm2d: expected ${this.numFeatures} channels, got input ${shapeString(x.shape)}`);
+    }
+    const useBatchStats = this.training || !this.trackRunningStats;
+    return batchNorm2dReluMaxPool2d(
+      x, this.getParameter('weight') ?? null, this.getParameter('bias') ?? null,
+      this.getBuffer('running_mean') ?? null, this.getBuffer('running_var') ?? null,
+      { training: useBatchStats, momentum: this.momentum, eps: this.eps },
+      { kernelSize: pool.kernelSize, stride: pool.stride, padding: pool.padding },
     );
   }
 

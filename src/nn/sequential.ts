@@ -7,13 +7,17 @@ import { Module } from './module';
 import { Linear, ReLU } from './layers';
 import { Conv2d } from './conv';
 import { BatchNorm2d } from './batchnorm2d';
+import { MaxPool2d } from './pool';
 import { fromConfig, registerLayer, toConfig, type LayerConfig } from './config';
 import { DTypeError, FormatError, checkInt, describe } from '../errors';
 
 export class Sequential extends Module {
   [index: number]: Module;
   private readonly layers: Module[] = [];
-  /** Per layer: 1 = run alone, 2 = fused with the ReLU after it (Linear, Conv2d, BatchNorm2d), 0 = already run (that ReLU). */
+  /**
+   * Per layer: 1 = run alone, 2 = fused with the ReLU after it (Linear, Conv2d, BatchNorm2d), 3 = a
+   * BatchNorm2d fused with the ReLU and MaxPool2d after it, 0 = already run (by a fused layer).
+   */
   private plan: number[] | null = null;
 
   constructor(...layers: Module[]) {
@@ -53,6 +57,7 @@ export class Sequential extends Module {
     for (let i = 0; i < layers.length; i++) {
       const step = plan[i];
       if (step === 2) x = (layers[i] as Linear | Conv2d | BatchNorm2d).forwardFused(x, true);
+      else if (step === 3) x = (layers[i] as BatchNorm2d).forwardReluMaxPool(x, layers[i + 2] as MaxPool2d);
       else if (step === 1) x = layers[i].forward(x);
     }
     return x;
@@ -60,6 +65,14 @@ export class Sequential extends Module {
 
   private makePlan(): number[] {
     const plan = this.layers.map(() => 1);
+    for (let i = 0; i + 2 < this.layers.length; i++) {
+      const [a, b, c] = [this.layers[i], this.layers[i + 1], this.layers[i + 2]];
+      if (plan[i] === 1 && a.constructor === BatchNorm2d && b.constructor === ReLU && c.constructor === MaxPool2d) {
+        plan[i] = 3;
+        plan[i + 1] = 0;
+        plan[i + 2] = 0;
+      }
+    }
     for (let i = 0; i + 1 < this.layers.length; i++) {
       const a = this.layers[i], b = this.layers[i + 1];
       const fusable =

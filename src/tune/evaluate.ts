@@ -49,10 +49,11 @@ export interface ModelSearchOptions {
   metric: string;
   direction?: 'min' | 'max';
   /**
-   * Which epoch scores a fold: 'best' (default; what early stopping with restoreBestWeights keeps) or
-   * 'last' (what a fixed-length retraining gives).
+   * Which epochs score a fold: 'best' (default; what early stopping with restoreBestWeights keeps),
+   * 'last' (what a fixed-length retraining gives), or k: the mean of the last k epochs (the last
+   * epoch's value, less its epoch-to-epoch noise).
    */
-  scoreEpoch?: 'best' | 'last';
+  scoreEpochs?: 'best' | 'last' | number;
   /** Early stopping on the metric: true (patience 2) or { patience, minDelta }. */
   earlyStopping?: boolean | { patience?: number; minDelta?: number };
 }
@@ -85,8 +86,9 @@ function prepare(options: ModelSearchOptions, seed: number): PreparedEvaluation 
   const direction = options.direction ?? (base === 'loss' ? 'min' : 'max');
   checkInt("tune.search: option 'epochs'", options.epochs ?? 5, 1);
   checkInt("tune.search: option 'batchSize'", options.batchSize ?? 128, 1);
-  if (options.scoreEpoch !== undefined && options.scoreEpoch !== 'best' && options.scoreEpoch !== 'last') {
-    throw new ValueError(`tune.search: option 'scoreEpoch' must be 'best' or 'last', got ${describe(options.scoreEpoch)}`);
+  const se = options.scoreEpochs;
+  if (se !== undefined && se !== 'best' && se !== 'last' && !(typeof se === 'number' && Number.isInteger(se) && se >= 1)) {
+    throw new ValueError(`tune.search: option 'scoreEpochs' must be 'best', 'last' or a number of last epochs >= 1, got ${describe(se)}`);
   }
   if (options.cv !== undefined && options.holdout !== undefined) throw new ValueError("tune.search: give option 'cv' or option 'holdout', not both");
   const labels = options.stratify === false ? undefined : classIds(data.y);
@@ -172,8 +174,14 @@ export async function evaluateModel(
     }
     const finite = values.filter(Number.isFinite);
     // A diverged fit (NaN loss) fails the trial; the search records it and goes on.
-    const score =
-      options.scoreEpoch === 'last' ? values[values.length - 1] : finite.length === 0 ? NaN : direction === 'max' ? Math.max(...finite) : Math.min(...finite);
+    const se = options.scoreEpochs === 'last' ? 1 : options.scoreEpochs;
+    let score: number;
+    if (typeof se === 'number') {
+      const tail = values.slice(-se);
+      score = tail.reduce((a, b) => a + b, 0) / tail.length;
+    } else {
+      score = finite.length === 0 ? NaN : direction === 'max' ? Math.max(...finite) : Math.min(...finite);
+    }
     foldScores.push(score);
     if (f === 0) firstHistory = curves;
     if (!Number.isFinite(score)) break;

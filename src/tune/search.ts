@@ -30,6 +30,11 @@ export interface SearchOptions extends Partial<ModelSearchOptions> {
   resumeFile?: string;
   /** Called after each trial finishes (after it is saved). */
   onTrial?: (trial: Trial) => void;
+  /**
+   * Configs to evaluate first, as trials 0, 1, ... (e.g. the current default, so the search can only
+   * report a config that scored at least as well); the searcher proposes the rest.
+   */
+  enqueue?: Config[];
   /** Grid points per continuous range (default 5). */
   gridResolution?: number;
   bayes?: BayesOptions;
@@ -94,6 +99,13 @@ export async function search(target: SearchTarget, space: Space, options: Search
   const gridSize = 'points' in searcher ? (searcher as { points: Config[] }).points.length : Infinity;
   const nTrials = checkInt("tune.search: option 'trials'", options.trials ?? Math.min(20, gridSize), 1);
   const pruner = makePruner(options.pruner);
+  const enqueued = options.enqueue ?? [];
+  if (!Array.isArray(enqueued)) throw new DTypeError(`tune.search: option 'enqueue' must be an array of configs, got ${describe(enqueued)}`);
+  enqueued.forEach((c, i) => {
+    if (c === null || typeof c !== 'object' || !sp.contains(c)) {
+      throw new ValueError(`tune.search: option 'enqueue': config ${i} (${JSON.stringify(c)}) is not in the search space`);
+    }
+  });
   if (options.onTrial !== undefined && typeof options.onTrial !== 'function') throw new DTypeError(`tune.search: option 'onTrial' must be a function, got ${describe(options.onTrial)}`);
 
   // Model searches check their options (data, k, metric) before the first trial, not inside it.
@@ -136,7 +148,10 @@ export async function search(target: SearchTarget, space: Space, options: Search
     for (;;) {
       if (exhausted || trials.length + running.size >= nTrials) return;
       const number = next++;
-      const config = searcher.suggest({ trial: number, done: observations(), pending: [...running.values()], rng: new Generator(trialSeed(seed, number)) });
+      const config =
+        number < enqueued.length
+          ? { ...enqueued[number] }
+          : searcher.suggest({ trial: number, done: observations(), pending: [...running.values()], rng: new Generator(trialSeed(seed, number)) });
       if (config === null) {
         exhausted = true;
         return;

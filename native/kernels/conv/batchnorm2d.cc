@@ -16,7 +16,8 @@ namespace {
 
 namespace fastgrad {
 
-const BatchNorm2dKernels batch_norm2d_kernels_generic = {bn_forward_train, bn_forward_eval, bn_backward};
+const BatchNorm2dKernels batch_norm2d_kernels_generic = {bn_forward_train, bn_forward_eval, bn_backward, bn_relu_maxpool_forward_train,
+                                                        bn_relu_maxpool_backward};
 
 namespace {
 const BatchNorm2dKernels& kernels() {
@@ -43,6 +44,21 @@ void batch_norm2d_backward(int64_t n, int64_t c, int64_t hw, const float* x, con
                            const float* gamma, const float* beta, const float* save_mean, const float* save_invstd,
                            float* dx, float* dgamma, float* dbeta) {
   kernels().backward(n, c, hw, x, dy, relu, gamma, beta, save_mean, save_invstd, dx, dgamma, dbeta);
+}
+
+void batch_norm2d_relu_max_pool2d_forward_train(int64_t n, int64_t c, int64_t h, int64_t w, const float* x,
+                                               const float* gamma, const float* beta, float eps, float momentum,
+                                               const BnPoolGeom& p, float* y, int32_t* idx, float* save_mean,
+                                               float* save_invstd, float* running_mean, float* running_var) {
+  kernels().relu_maxpool_forward_train(n, c, h, w, x, gamma, beta, eps, momentum, p, y, idx, save_mean, save_invstd,
+                                       running_mean, running_var);
+}
+
+void batch_norm2d_relu_max_pool2d_backward(int64_t n, int64_t c, int64_t h, int64_t w, const float* x, const float* dpool,
+                                           const int32_t* idx, const float* gamma, const float* beta,
+                                           const float* save_mean, const float* save_invstd, const BnPoolGeom& p,
+                                           float* dx, float* dgamma, float* dbeta) {
+  kernels().relu_maxpool_backward(n, c, h, w, x, dpool, idx, gamma, beta, save_mean, save_invstd, p, dx, dgamma, dbeta);
 }
 
 }  // namespace fastgrad

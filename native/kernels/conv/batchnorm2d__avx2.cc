@@ -12,5 +12,6 @@ namespace {
 }  // namespace
 
 namespace fastgrad {
-const BatchNorm2dKernels batch_norm2d_kernels_avx2 = {bn_forward_train, bn_forward_eval, bn_backward};
+const BatchNorm2dKernels batch_norm2d_kernels_avx2 = {bn_forward_train, bn_forward_eval, bn_backward, bn_relu_maxpool_forward_train,
+                                                        bn_relu_maxpool_backward};
 }  // namespace fastgrad

@@ -5,6 +5,10 @@
 
 namespace fastgrad {
 
+struct BnPoolGeom {
+  int64_t kh, kw, sh, sw, ph, pw, oh, ow;
+};
+
 struct BatchNorm2dKernels {
   void (*forward_train)(int64_t n, int64_t c, int64_t hw, const float* x, const float* gamma, const float* beta, float eps,
                         float momentum, bool relu, float* y, float* save_mean, float* save_invstd, float* running_mean,
@@ -14,6 +18,13 @@ struct BatchNorm2dKernels {
   void (*backward)(int64_t n, int64_t c, int64_t hw, const float* x, const float* dy, bool relu, const float* gamma,
                    const float* beta, const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
                    float* dbeta);
+  void (*relu_maxpool_forward_train)(int64_t n, int64_t c, int64_t h, int64_t w, const float* x, const float* gamma,
+                                     const float* beta, float eps, float momentum, const BnPoolGeom& p, float* y,
+                                     int32_t* idx, float* save_mean, float* save_invstd, float* running_mean,
+                                     float* running_var);
+  void (*relu_maxpool_backward)(int64_t n, int64_t c, int64_t h, int64_t w, const float* x, const float* dpool,
+                                const int32_t* idx, const float* gamma, const float* beta, const float* save_mean,
+                                const float* save_invstd, const BnPoolGeom& p, float* dx, float* dgamma, float* dbeta);
 };
 
 extern const BatchNorm2dKernels batch_norm2d_kernels_generic;

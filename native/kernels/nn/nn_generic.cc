@@ -9,7 +9,8 @@ namespace {
 void dropout_range_generic(const float* src, float* dst, size_t begin, size_t end, uint32_t k1, uint32_t k2,
                            uint32_t threshold, float scale) {
   for (size_t i = begin; i < end; i++) {
-    dst[i] = dropout_hash(static_cast<uint32_t>(i), k1, k2) >= threshold ? src[i] * scale : 0.0f;
+    const float v = src[i] * scale;  // loaded unconditionally: a select, not a branch
+    dst[i] = dropout_hash(static_cast<uint32_t>(i), k1, k2) >= threshold ? v : 0.0f;
   }
 }
 

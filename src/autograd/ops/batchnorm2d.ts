@@ -4,6 +4,7 @@ import { Tensor, shapeString } from '../../tensor/tensor';
 import { record } from '../engine';
 import { backend } from '../../backend';
 import { outputArray } from './conv';
+import { maxPool2d, poolGeometry, type Pool2dOptions } from './pool';
 import { DTypeError, ShapeError, ValueError, checkFinite, describe } from '../../errors';
 
 export interface BatchNorm2dOptions {
@@ -91,6 +92,55 @@ export function batchNorm2d(
     const gx = outputArray(x.size);
     const gw = weight ? new Float32Array(c) : null, gb = bias ? new Float32Array(c) : null;
     be.batchNorm2dBackward(x.data, grad, relu, weight?.data ?? null, bias?.data ?? null, saveMean, saveInvstd, gx, gw, gb, n, c, hw);
+    return [x.requiresGrad ? gx : null, ...(weight ? [gw] : []), ...(bias ? [gb] : [])];
+  });
+}
+
+/**
+ * batchNorm2d with ReLU, then maxPool2d, as one op: the same result as the three in sequence, but in
+ * training the full-size normalised activation is never stored and the backward scatters the pooled
+ * gradient straight into BatchNorm's. (Sequential uses this for BatchNorm2d, ReLU, MaxPool2d.)
+ */
+export function batchNorm2dReluMaxPool2d(
+  x: Tensor, weight: Tensor | null, bias: Tensor | null,
+  runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNorm2dOptions, pool: Pool2dOptions,
+): Tensor {
+  if (!opts.training) return maxPool2d(batchNorm2d(x, weight, bias, runningMean, runningVar, { ...opts, relu: true }), pool);
+  if (!(x instanceof Tensor)) throw new DTypeError(`batchNorm2d: input must be a Tensor, got ${describe(x)}`);
+  if (x.ndim !== 4) throw new ShapeError(`batchNorm2d: input must be 4-D [batch, channels, height, width], got shape ${shapeString(x.shape)}`);
+  const [n, c, h, w] = x.shape;
+  weight = weight ?? null;
+  bias = bias ?? null;
+  runningMean = runningMean ?? null;
+  runningVar = runningVar ?? null;
+  checkChannelVector('weight', weight, c, x);
+  checkChannelVector('bias', bias, c, x);
+  checkChannelVector('runningMean', runningMean, c, x);
+  checkChannelVector('runningVar', runningVar, c, x);
+  const eps = checkFinite("batchNorm2d: option 'eps'", opts.eps ?? 1e-5);
+  const momentum = checkFinite("batchNorm2d: option 'momentum'", opts.momentum ?? 0.1);
+  if (!(eps > 0)) throw new ValueError(`batchNorm2d: option 'eps' must be > 0, got ${eps}`);
+  if (momentum < 0 || momentum > 1) throw new ValueError(`batchNorm2d: option 'momentum' must be in [0, 1], got ${momentum}`);
+  if (n * h * w < 2) throw new ValueError(`batchNorm2d: training needs more than one value per channel, got input ${shapeString(x.shape)}`);
+  const g = poolGeometry('maxPool2d', x, pool);
+  const be = backend();
+  const size = g.outShape.reduce((a, b) => a * b, 1);
+  const out = outputArray(size);
+  const indices = new Int32Array(Buffer.allocUnsafeSlow(size * 4).buffer, 0, size);
+  const saveMean = new Float32Array(c), saveInvstd = new Float32Array(c);
+  const [, , , , kh, kw, sh, sw, ph, pw] = g.args;
+  be.batchNorm2dReluMaxPool2dForwardTrain(
+    x.data, weight?.data ?? null, bias?.data ?? null, out, indices, saveMean, saveInvstd,
+    runningMean?.data ?? null, runningVar?.data ?? null, n, c, h, w, kh, kw, sh, sw, ph, pw, eps, momentum,
+  );
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return record(new Tensor(out, g.outShape), 'batchNorm2dReluMaxPool2d', inputs, (grad) => {
+    const gx = outputArray(x.size);
+    const gw = weight ? new Float32Array(c) : null, gb = bias ? new Float32Array(c) : null;
+    be.batchNorm2dReluMaxPool2dBackward(
+      x.data, grad, indices, weight?.data ?? null, bias?.data ?? null, saveMean, saveInvstd, gx, gw, gb,
+      n, c, h, w, kh, kw, sh, sw, ph, pw,
+    );
     return [x.requiresGrad ? gx : null, ...(weight ? [gw] : []), ...(bias ? [gb] : [])];
   });
 }

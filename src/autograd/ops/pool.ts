@@ -18,12 +18,13 @@ export interface AvgPool2dOptions extends Pool2dOptions {
   countIncludePad?: boolean;
 }
 
-interface PoolGeometry {
+export interface PoolGeometry {
   args: [number, number, number, number, number, number, number, number, number, number];
   outShape: number[];
 }
 
-function poolGeometry(op: string, x: Tensor, opts: Pool2dOptions): PoolGeometry {
+/** Checks a pooling call and resolves its geometry (the backend's 10 integers and the output shape). */
+export function poolGeometry(op: string, x: Tensor, opts: Pool2dOptions): PoolGeometry {
   if (!(x instanceof Tensor)) throw new DTypeError(`${op}: input must be a Tensor, got ${describe(x)}`);
   if (x.ndim !== 4) throw new ShapeError(`${op}: input must be 4-D [batch, channels, height, width], got shape ${shapeString(x.shape)}`);
   if (opts === null || typeof opts !== 'object') throw new DTypeError(`${op}: options must be an object with kernelSize, got ${describe(opts)}`);

@@ -267,4 +267,17 @@ export const jsConv: ConvOps = {
       }
     }
   },
+
+  // The fused op as the composition it replaces (BatchNorm2d with ReLU, then max pooling).
+  batchNorm2dReluMaxPool2dForwardTrain(x, weight, bias, out, indices, saveMean, saveInvstd, runningMean, runningVar, n, c, h, w, kh, kw, sh, sw, ph, pw, eps, momentum) {
+    const normalised = new Float32Array(n * c * h * w);
+    jsConv.batchNorm2dForwardTrain(x, weight, bias, normalised, saveMean, saveInvstd, runningMean, runningVar, n, c, h * w, eps, momentum, true);
+    jsConv.maxPool2dForward(normalised, out, indices, n, c, h, w, kh, kw, sh, sw, ph, pw);
+  },
+
+  batchNorm2dReluMaxPool2dBackward(x, dy, indices, weight, bias, saveMean, saveInvstd, dx, dWeight, dBias, n, c, h, w, kh, kw, sh, sw, ph, pw) {
+    const scattered = new Float32Array(n * c * h * w);
+    jsConv.maxPool2dBackward(dy, indices, scattered, n, c, h, w, kh, kw, sh, sw, ph, pw);
+    jsConv.batchNorm2dBackward(x, scattered, true, weight, bias, saveMean, saveInvstd, dx, dWeight, dBias, n, c, h * w);
+  },
 };
