@@ -2,6 +2,7 @@
   # Sources come from native/sources.js (one list for node-gyp and cmake-js): a kernel's ISA is in
   # its file name. Each x86 ISA compiles in its own static library with its own flags, so the baseline
   # code never contains an instruction an old CPU lacks; native/common/isa.cc picks at load time.
+  # An ISA library has sources only on its own architecture (node-gyp builds every target).
   "target_defaults": {
     "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
     "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fno-trapping-math", "-fvisibility=hidden", "-Wall", "-Wno-unused-function"],
@@ -25,20 +26,23 @@
     {
       "target_name": "fastgrad_avx2",
       "type": "static_library",
-      "sources": ["<!@(node native/sources.js avx2)"],
-      "cflags": ["-fPIC", "-mavx2", "-mfma"]
+      "conditions": [
+        ["target_arch=='x64'", { "sources": ["<!@(node native/sources.js avx2)"], "cflags": ["-fPIC", "-mavx2", "-mfma"] }]
+      ]
     },
     {
       "target_name": "fastgrad_avx512",
       "type": "static_library",
-      "sources": ["<!@(node native/sources.js avx512)"],
-      "cflags": ["-fPIC", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mfma"]
+      "conditions": [
+        ["target_arch=='x64'", { "sources": ["<!@(node native/sources.js avx512)"], "cflags": ["-fPIC", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mfma"] }]
+      ]
     },
     {
       "target_name": "fastgrad_neon",
       "type": "static_library",
-      "sources": ["<!@(node native/sources.js neon)"],
-      "cflags": ["-fPIC"]
+      "conditions": [
+        ["target_arch=='arm64'", { "sources": ["<!@(node native/sources.js neon)"], "cflags": ["-fPIC"] }]
+      ]
     }
   ]
 }

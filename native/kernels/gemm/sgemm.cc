@@ -40,6 +40,9 @@ const SgemmKernels& active_kernels() {
 #if defined(FASTGRAD_HAVE_AVX512)
     case Isa::kAvx512: return sgemm_kernels_avx512();
 #endif
+#if defined(FASTGRAD_HAVE_NEON)
+    case Isa::kNeon: return sgemm_kernels_neon();
+#endif
     default: return sgemm_kernels_generic();
   }
 }

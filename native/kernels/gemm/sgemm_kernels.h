@@ -49,5 +49,8 @@ const SgemmKernels& sgemm_kernels_avx2();
 #if defined(FASTGRAD_HAVE_AVX512)
 const SgemmKernels& sgemm_kernels_avx512();
 #endif
+#if defined(FASTGRAD_HAVE_NEON)
+const SgemmKernels& sgemm_kernels_neon();
+#endif
 
 }  // namespace fastgrad::gemm
