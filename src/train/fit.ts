@@ -10,7 +10,7 @@ import { noGrad } from '../autograd/engine';
 import { DataLoader } from '../data/loader';
 import { checkDataset, trainValSplit, type Dataset } from '../data/dataset';
 import { ConfusionMatrix, argmaxRows } from '../metrics/classification';
-import * as lossesModule from '../losses';
+import { getLoss } from '../losses';
 import { DTypeError, ShapeError, ValueError, checkFinite, checkInt, describe } from '../errors';
 import type { Callback, FitContext, Logs, OptimizerLike } from './callbacks';
 import { ProgressBar } from './progress';
@@ -90,11 +90,7 @@ declare module '../nn/module' {
 /** Resolves a loss name or function. */
 export function resolveLoss(where: string, loss: unknown): LossFn {
   if (typeof loss === 'function') return loss as LossFn;
-  if (typeof loss === 'string') {
-    const getLoss = (lossesModule as { getLoss?: (name: string) => LossFn }).getLoss;
-    if (!getLoss) throw new ValueError(`${where}: loss names need src/losses (getLoss), which is not available; pass a function`);
-    return getLoss(loss);
-  }
+  if (typeof loss === 'string') return getLoss(loss) as LossFn;
   throw new DTypeError(`${where}: option 'loss' must be a loss name or a function, got ${describe(loss)}`);
 }
 

@@ -2,7 +2,7 @@
 // the architecture as JSON in the file's metadata, so nn.load rebuilds the model from the file alone
 // and torch (safetensors.torch.load_file) reads the weights. Writes are atomic (src/io/atomic.ts).
 import { Module } from '../nn/module';
-import * as nnModule from '../nn';
+import { fromConfig, toConfig } from '../nn/config';
 import { version } from '../backend';
 import { FormatError, ValueError, describe } from '../errors';
 import { loadTensors, saveTensors } from '../io/safetensors';
@@ -12,7 +12,7 @@ export const ARCHITECTURE_KEY = 'fastgrad.architecture';
 
 /** { type, config }: what nn.fromConfig rebuilds the module from. */
 export function architectureOf(model: Module): { type: string; config: Record<string, unknown> } {
-  return { type: model.typeName, config: model.config() };
+  return toConfig(model);
 }
 
 declare module '../nn/module' {
@@ -53,9 +53,7 @@ export async function load(file: string): Promise<Module> {
   } catch (e) {
     throw new FormatError(`${file}: the architecture in the metadata is not valid JSON (${(e as Error).message})`);
   }
-  const fromConfig = (nnModule as { fromConfig?: (arch: unknown) => Module }).fromConfig;
-  if (!fromConfig) throw new ValueError('load: nn.fromConfig is not available in this build');
-  const model = fromConfig(arch);
+  const model = fromConfig(arch as Parameters<typeof fromConfig>[0]);
   model.loadStateDict(tensors);
   return model;
 }

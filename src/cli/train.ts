@@ -1,0 +1,197 @@
+// `fastgrad train`: the main job. Trains a model from the registry (default: the MLP 784-256-128-10
+// with ReLUs) on Fashion-MNIST with Adam, shows progress, and prints the test accuracy.
+// With --json, stdout carries exactly one JSON object per epoch and nothing else.
+import '../train';
+import * as optim from '../optim';
+import { data } from '..';
+import { modelRegistry } from '../train/models';
+import type { Callback, Logs } from '../train/callbacks';
+import { ProgressBar } from '../train/progress';
+import { backend } from '../backend';
+import { manualSeed } from '../tensor/random';
+import type { Tensor } from '../tensor/tensor';
+import { ValueError } from '../errors';
+
+type OptimizerFactory = (params: Tensor[], lr: number, weightDecay: number) => optim.Optimizer;
+
+const OPTIMIZERS: Record<string, OptimizerFactory> = {
+  sgd: (p, lr, wd) => new optim.SGD(p, { lr, weightDecay: wd }),
+  momentum: (p, lr, wd) => new optim.SGD(p, { lr, momentum: 0.9, weightDecay: wd }),
+  nesterov: (p, lr, wd) => new optim.SGD(p, { lr, momentum: 0.9, nesterov: true, weightDecay: wd }),
+  adam: (p, lr, wd) => new optim.Adam(p, { lr, weightDecay: wd }),
+  adamw: (p, lr, wd) => new optim.AdamW(p, { lr, weightDecay: wd }),
+  rmsprop: (p, lr, wd) => new optim.RMSprop(p, { lr, weightDecay: wd }),
+  adagrad: (p, lr, wd) => new optim.Adagrad(p, { lr, weightDecay: wd }),
+  adadelta: (p, lr, wd) => new optim.Adadelta(p, { lr, weightDecay: wd }),
+  adamax: (p, lr, wd) => new optim.Adamax(p, { lr, weightDecay: wd }),
+  nadam: (p, lr, wd) => new optim.NAdam(p, { lr, weightDecay: wd }),
+  radam: (p, lr, wd) => new optim.RAdam(p, { lr, weightDecay: wd }),
+  lion: (p, lr, wd) => new optim.Lion(p, { lr, weightDecay: wd }),
+};
+
+const DEFAULT_EPOCHS = 10;
+
+const HELP = `usage: fastgrad train [options]
+
+Trains a model on Fashion-MNIST (the copy bundled with the repository, or --data DIR) with Adam
+(lr 1e-3, batch 128), shows a progress bar on a terminal, evaluates on the 10000 test images after
+every epoch, and prints the test accuracy. The default MLP 784-256-128-10 reaches about 88.5-89%
+test accuracy in ${DEFAULT_EPOCHS} epochs (about 84-85% after the first); each epoch takes well under a
+second on two cores with the native backend.
+
+  --model NAME        ${Object.entries(modelRegistry).map(([k, e]) => `${k} (${e.description})`).join('; ')} (default mlp)
+  --data DIR          a folder with the four MNIST-layout IDX files (train-images-idx3-ubyte[.gz], ...)
+  --epochs N          epochs (default ${DEFAULT_EPOCHS})
+  --batch-size N      samples per batch (default 128)
+  --lr X              learning rate (default 1e-3)
+  --optimizer NAME    ${Object.keys(OPTIMIZERS).join(', ')} (default adam; momentum/nesterov: SGD with 0.9)
+  --weight-decay X    weight decay (default 0)
+  --threads N         native threads (default: the cores this process may use)
+  --seed S            seed of the weights and the shuffling (default 1)
+  --save FILE         save the trained model as safetensors (weights + architecture; fastgrad.load reads it)
+  --json              one JSON object per epoch on stdout, nothing else:
+                      {"epoch":1,"seconds":0.52,"loss":0.51,"trainAccuracy":0.82,"testLoss":0.45,"testAccuracy":0.84}
+                      ("seconds": the epoch's training time, without the test evaluation)
+  -h, --help          this text
+`;
+
+export interface TrainArgs {
+  model: string;
+  data?: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: string;
+  weightDecay: number;
+  threads?: number;
+  seed: number;
+  save?: string;
+  json: boolean;
+}
+
+/** Parses argv; throws ValueError with a message for the user on a bad option. */
+export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
+  const args: TrainArgs = { model: 'mlp', epochs: DEFAULT_EPOCHS, batchSize: 128, lr: 1e-3, optimizer: 'adam', weightDecay: 0, seed: 1, json: false };
+  const int = (name: string, v: string, min: number): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < min) throw new ValueError(`--${name} must be an integer >= ${min}, got '${v}'`);
+    return n;
+  };
+  const num = (name: string, v: string, positive: boolean): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || (positive ? n <= 0 : n < 0)) {
+      throw new ValueError(`--${name} must be a ${positive ? 'positive' : 'non-negative'} number, got '${v}'`);
+    }
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i];
+    if (a === '-h' || a === '--help') return 'help';
+    if (a === '--json') {
+      args.json = true;
+      continue;
+    }
+    let value: string | undefined;
+    const eq = a.indexOf('=');
+    if (a.startsWith('--') && eq > 0) {
+      value = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
+    const take = (): string => {
+      if (value !== undefined) return value;
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new ValueError(`${a} needs a value`);
+      return v;
+    };
+    switch (a) {
+      case '--model': {
+        const m = take();
+        if (!(m in modelRegistry)) throw new ValueError(`--model must be one of ${Object.keys(modelRegistry).join(', ')}, got '${m}'`);
+        args.model = m;
+        break;
+      }
+      case '--data': args.data = take(); break;
+      case '--epochs': args.epochs = int('epochs', take(), 1); break;
+      case '--batch-size': args.batchSize = int('batch-size', take(), 1); break;
+      case '--lr': args.lr = num('lr', take(), true); break;
+      case '--weight-decay': args.weightDecay = num('weight-decay', take(), false); break;
+      case '--optimizer': {
+        const o = take().toLowerCase();
+        if (!(o in OPTIMIZERS)) throw new ValueError(`--optimizer must be one of ${Object.keys(OPTIMIZERS).join(', ')}, got '${o}'`);
+        args.optimizer = o;
+        break;
+      }
+      case '--threads': args.threads = int('threads', take(), 1); break;
+      case '--seed': args.seed = int('seed', take(), 0); break;
+      case '--save': args.save = take(); break;
+      default:
+        throw new ValueError(`unknown option '${argv[i]}'`);
+    }
+  }
+  return args;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let args: TrainArgs | 'help';
+  try {
+    args = parseTrainArgs(argv);
+  } catch (e) {
+    process.stderr.write(`fastgrad train: ${(e as Error).message}\n(fastgrad train --help lists the options)\n`);
+    return 2;
+  }
+  if (args === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  // Human-readable lines go to stdout normally, to stderr with --json (stdout is the data stream).
+  const out = args.json ? process.stderr : process.stdout;
+  const say = (s: string) => void out.write(s + '\n');
+  if (args.threads !== undefined) backend().setNumThreads(args.threads);
+  manualSeed(args.seed);
+  const entry = modelRegistry[args.model];
+  const shape = entry.inputShape;
+  const { train, test } = args.data ? await data.idx(args.data, { shape }) : await data.fashionMnist({ shape });
+  const model = entry.build({ seed: args.seed });
+  const optimizer = OPTIMIZERS[args.optimizer](model.parameters(), args.lr, args.weightDecay);
+  const be = backend();
+  if (!args.json) {
+    say(
+      `fastgrad train: ${entry.description}, ${args.optimizer} lr ${args.lr}, batch ${args.batchSize}, ${args.epochs} epochs, ` +
+        `${train.x.shape[0]} training / ${test.x.shape[0]} test samples, backend ${be.name} (${be.isa()}, ${be.numThreads()} threads)`,
+    );
+  }
+
+  let epochStart = 0;
+  let trainSeconds = 0;
+  const timer: Callback = {
+    onEpochBegin: () => void (epochStart = performance.now()),
+    onBatchEnd: () => void (trainSeconds = (performance.now() - epochStart) / 1000),
+    onEpochEnd: (epoch: number, logs: Logs) => {
+      if (!args.json) return;
+      process.stdout.write(
+        JSON.stringify({
+          epoch: epoch + 1,
+          seconds: +trainSeconds.toFixed(4),
+          loss: +logs.loss.toFixed(5),
+          trainAccuracy: +logs.accuracy.toFixed(5),
+          testLoss: +logs.valLoss.toFixed(5),
+          testAccuracy: +logs.valAccuracy.toFixed(5),
+        }) + '\n',
+      );
+    },
+  };
+  const callbacks: Callback[] = [timer];
+  if (!args.json) callbacks.push(new ProgressBar({ notTTY: 'epoch' }));
+  const history = await model.fit(train, {
+    epochs: args.epochs, batchSize: args.batchSize, optimizer, loss: 'sparseCategoricalCrossentropy',
+    metrics: ['accuracy'], validationData: test, seed: args.seed, verbose: 0, callbacks,
+  });
+  const acc = history.history.valAccuracy;
+  const final = acc[acc.length - 1];
+  if (args.save) {
+    await model.save(args.save);
+    say(`saved ${args.save}`);
+  }
+  if (!args.json) say(`test accuracy: ${(100 * final).toFixed(2)}% (best epoch: ${(100 * Math.max(...acc)).toFixed(2)}%)`);
+  return 0;
+}
