@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Tensor, tensor, optim, ValueError } from '../src';
 import { flattenStateDict, unflattenStateDict } from '../src/optim';
+import { serializeTensors, parseTensors } from '../src/io/safetensors';
 
 const param = (v: number[]) => tensor(v, undefined, { requiresGrad: true });
 
@@ -222,6 +223,26 @@ describe('state dict', () => {
       expect(Array.from(restored[1].data)).toEqual(Array.from(straight2[1].data));
     });
   }
+
+  it('round trip through a safetensors file (state buffers as tensors, the rest as metadata)', () => {
+    const make = (ps: Tensor[]) => new optim.RAdam(ps, { lr: 0.05, weightDecay: 0.01 });
+    const straight = mk();
+    train(make(straight), straight, 12);
+    const first = mk();
+    const o1 = make(first);
+    train(o1, first, 7);
+    const { tensors, metadata } = flattenStateDict(o1.stateDict());
+    const bytes = serializeTensors({ ...tensors, 'param.0': first[0].data, 'param.1': first[1].data }, { optimizer: metadata });
+    const file = parseTensors(bytes);
+    const loaded: Record<string, Float32Array> = {};
+    for (const [k, t] of Object.entries(file.tensors)) if (k.startsWith('state.')) loaded[k] = t.data;
+    const restored = [param(Array.from(file.tensors['param.0'].data)), param(Array.from(file.tensors['param.1'].data))];
+    const o2 = make(restored);
+    o2.loadStateDict(unflattenStateDict({ tensors: loaded, metadata: file.metadata.optimizer }));
+    train(o2, restored, 5);
+    expect(Array.from(restored[0].data)).toEqual(Array.from(straight[0].data));
+    expect(Array.from(restored[1].data)).toEqual(Array.from(straight[1].data));
+  });
 
   it('loadStateDict rejects a state dict that does not fit', () => {
     const o = new optim.Adam(mk(), { lr: 0.1 });

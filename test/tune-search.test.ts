@@ -122,6 +122,18 @@ describe('tune.search', () => {
     expect(pruned.trials.every((t) => t.state === 'complete' || t.state === 'pruned')).toBe(true);
   });
 
+  it('stops starting trials once an objective throws, and rethrows its error', async () => {
+    let calls = 0;
+    const failing = async (c: tune.Config, ctx: tune.TrialContext) => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 2));
+      if (ctx.trial === 1) throw new RangeError('objective broke');
+      return f(c);
+    };
+    await expect(tune.search(failing, space, { trials: 10, parallel: 2, seed: 1 })).rejects.toThrow('objective broke');
+    expect(calls).toBeLessThanOrEqual(3);
+  });
+
   it('rejects bad input with typed errors', async () => {
     await expect(tune.search(f, {}, {})).rejects.toThrow(ValueError);
     await expect(tune.search(f, { x: tune.uniform(1, 0) }, {})).rejects.toThrow(/'x'/);

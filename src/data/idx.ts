@@ -77,9 +77,9 @@ export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxArray {
   }
   let data: IdxData;
   if (type.bytes === 1) {
-    // Bytes need no byte-order conversion: one copy into a fresh, aligned array.
-    data = type.make(count);
-    (data as Uint8Array).set(bytes.subarray(headerBytes) as unknown as ArrayLike<number>);
+    // Bytes need no byte-order conversion: a view of the payload (no copy).
+    const Ctor = type.name === 'uint8' ? Uint8Array : Int8Array;
+    data = new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset + headerBytes, count);
   } else {
     data = type.make(count);
     for (let i = 0, o = headerBytes; i < count; i++, o += type.bytes) data[i] = type.read(view, o);

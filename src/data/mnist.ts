@@ -42,10 +42,11 @@ function toImages(a: IdxArray, file: string, shape: 'flat' | 'image'): Tensor {
   if (a.shape.length !== 3) throw new FormatError(`${file}: expected images of 3 dimensions [N, rows, cols], got [${a.shape.join(', ')}]`);
   if (a.dtype !== 'uint8') throw new FormatError(`${file}: expected uint8 pixels, got ${a.dtype}`);
   const [n, r, c] = a.shape;
-  const src = a.data;
-  const x = new Float32Array(src.length);
+  // set() converts uint8 to float32 natively; the scaling loop then runs over one array type only.
+  const x = new Float32Array(a.data.length);
+  x.set(a.data);
   const scale = 1 / 255;
-  for (let i = 0; i < src.length; i++) x[i] = src[i] * scale;
+  for (let i = 0; i < x.length; i++) x[i] *= scale;
   return new Tensor(x, shape === 'image' ? [n, 1, r, c] : [n, r * c]);
 }
 

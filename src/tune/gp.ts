@@ -3,7 +3,6 @@
 // likelihood (plus a weak log-normal prior on the length scales, which keeps a GP fitted to a handful
 // of points from collapsing onto them). Everything is float64; n is at most a few hundred, so plain
 // O(n^3) Cholesky is fine.
-import type { Generator } from '../tensor/random';
 
 const SQRT5 = Math.sqrt(5);
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -196,7 +195,7 @@ export class GaussianProcess {
    * Fits a GP to points x (each in [0, 1]^d) with values y. Hyperparameters: the best of a small grid
    * of isotropic settings, then Nelder-Mead over all of them (ARD) from the two best grid points.
    */
-  static fit(x: Float64Array[], yRaw: readonly number[], _rng?: Generator): GaussianProcess {
+  static fit(x: Float64Array[], yRaw: readonly number[]): GaussianProcess {
     const n = x.length;
     const d = x[0].length;
     let mean = 0;

@@ -115,6 +115,7 @@ export function svgChart(series: Series[], o: ChartOptions): string {
       out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
       if (ok.length <= 60) for (const [x, y] of ok) out.push(`<circle cx="${sx(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="2.5" fill="${color}"/>`);
     }
+    if (!s.points.length) return; // nothing drawn, nothing to name
     out.push(`<rect x="${legendX}" y="26" width="10" height="10" fill="${color}"/>`);
     out.push(`<text x="${legendX + 14}" y="35">${esc(s.name)}</text>`);
     legendX += 30 + 6 * s.name.length;

@@ -182,7 +182,9 @@ export async function search(target: SearchTarget, space: Space, options: Search
         };
       } catch (e) {
         if (prunedAt < 0 && !(e instanceof TrialPruned)) {
+          // An objective that throws stops the search: the other lanes finish their trials, start no more.
           running.delete(number);
+          exhausted = true;
           throw e;
         }
         trial = { number, config, state: 'pruned', score: NaN, intermediate: mine.values.map((v) => sign * v), seconds: 0 };

@@ -93,7 +93,7 @@ export class BayesSearcher implements Searcher {
         ys.push(lie);
       }
     }
-    const gp = GaussianProcess.fit(xs, ys, rng);
+    const gp = GaussianProcess.fit(xs, ys);
     const bestY = Math.min(...done.map((o) => o.loss).filter(Number.isFinite));
     const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
     const xi = this.xi * Math.sqrt(ys.reduce((a, b) => a + (b - mean) ** 2, 0) / ys.length);

@@ -121,7 +121,7 @@ export class SearchSpace {
   /** A random config, every active dimension drawn from its domain. */
   sample(rng: Generator): Config {
     const cfg: Config = {};
-    for (const d of this.dims) if (this.active(d, cfg)) cfg[d.key] = fromUnit(d.domain, rng.uniform(), rng);
+    for (const d of this.dims) if (this.active(d, cfg)) cfg[d.key] = fromUnit(d.domain, rng.uniform());
     return cfg;
   }
 
@@ -154,10 +154,10 @@ export class SearchSpace {
         const keep = old !== undefined && d.domain.values.includes(old) && rng.uniform() >= switchProb;
         out[d.key] = keep ? old : d.domain.values[rng.int(d.domain.values.length)];
       } else if (old === undefined || typeof old !== 'number') {
-        out[d.key] = fromUnit(d.domain, rng.uniform(), rng);
+        out[d.key] = fromUnit(d.domain, rng.uniform());
       } else {
         const u = Math.min(1, Math.max(0, toUnit(d.domain, old) + scale * rng.normal()));
-        out[d.key] = fromUnit(d.domain, u, rng);
+        out[d.key] = fromUnit(d.domain, u);
       }
     }
     return out;
@@ -272,7 +272,7 @@ export function toUnit(d: IntRange | Uniform, x: number): number {
 }
 
 /** The value of a domain at unit position u (choices: the u-th share; integers rounded onto the step grid). */
-export function fromUnit(d: Choice | IntRange | Uniform, u: number, _rng?: Generator): Value {
+export function fromUnit(d: Choice | IntRange | Uniform, u: number): Value {
   u = clamp01(u);
   if (d.kind === 'choice') return d.values[Math.min(d.values.length - 1, Math.floor(u * d.values.length))];
   if (d.kind === 'uniform') {

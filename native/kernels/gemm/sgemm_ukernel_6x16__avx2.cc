@@ -156,13 +156,118 @@ void sgemm_ukernel_6x16__avx2_fma(int64_t kc, const float* __restrict a, const f
   if (m > 5) store_row(c + 5 * ldc, c50, c51, 5, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
 }
 
+// In-register transpose: on return r[j] holds column j of the 8 x 8 block whose rows were r[0..7].
+inline void transpose8x8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+// Stores the first 6 lanes of v at d (4 + 2: never touches d[6], d[7]).
+inline void store6(float* d, __m256 v) {
+  _mm_storeu_ps(d, _mm256_castps256_ps128(v));
+  _mm_store_sd(reinterpret_cast<double*>(d + 4), _mm_castps_pd(_mm256_extractf128_ps(v, 1)));
+}
+
+// A packing with the interleaving done 8 steps at a time in registers (the portable loops gather
+// one float at a time). Partial panels (fewer than 6 rows) go through the portable loop.
+void pack_a_6__avx2(bool trans, int64_t mc, int64_t kc, const float* a, int64_t lda, float* __restrict dst) {
+  const int64_t full = mc / kMR * kMR;
+  if (trans) {
+    // op(A)(i, p) = a[p * lda + i]: step p of every panel comes from one contiguous row of a, so walk
+    // the rows in order (a panel-at-a-time walk would revisit each row once per panel, and with
+    // lda a multiple of 1024 every row falls in the same L1 set).
+    for (int64_t p = 0; p < kc; ++p) {
+      const float* src = a + p * lda;
+      float* d = dst + p * kMR;
+      for (int64_t i0 = 0; i0 < full; i0 += kMR, d += kMR * kc) {
+        _mm_storeu_ps(d, _mm_loadu_ps(src + i0));
+        _mm_store_sd(reinterpret_cast<double*>(d + 4), _mm_load_sd(reinterpret_cast<const double*>(src + i0 + 4)));
+      }
+    }
+  } else {
+    for (int64_t i0 = 0; i0 < full; i0 += kMR) {
+      // op(A)(i, p) = a[i * lda + p]: transpose 6 rows x 8 steps (two zero rows) into 8 steps x 6.
+      const float* src = a + i0 * lda;
+      float* panel = dst + i0 * kc;
+      int64_t p = 0;
+      for (; p + 8 <= kc; p += 8) {
+        __m256 r[8];
+        for (int i = 0; i < kMR; ++i) r[i] = _mm256_loadu_ps(src + i * lda + p);
+        r[6] = r[7] = _mm256_setzero_ps();
+        transpose8x8(r);
+        float* d = panel + p * kMR;
+        // Each 8-wide store spills 2 lanes into the next step's slot, which the next store rewrites.
+        for (int j = 0; j < 7; ++j) _mm256_storeu_ps(d + j * kMR, r[j]);
+        store6(d + 7 * kMR, r[7]);
+      }
+      for (; p < kc; ++p) {
+        for (int i = 0; i < kMR; ++i) panel[p * kMR + i] = src[i * lda + p];
+      }
+    }
+  }
+  if (full < mc) {
+    pack_a_panels<kMR>(trans, mc - full, kc, trans ? a + full : a + full * lda, lda, dst + full * kc);
+  }
+}
+
+// B packing: the plain case is a 64-byte copy per step; the transposed case transposes two 8 x 8
+// blocks per 8 steps. Partial panels (fewer than 16 columns) go through the portable loop.
+void pack_b_16__avx2(bool trans, int64_t kc, int64_t nc, const float* b, int64_t ldb, float* __restrict dst) {
+  const int64_t full = nc / kNR * kNR;
+  for (int64_t j0 = 0; j0 < full; j0 += kNR, dst += kNR * kc) {
+    int64_t p = 0;
+    if (!trans) {
+      const float* src = b + j0;
+      for (; p < kc; ++p) {
+        _mm256_store_ps(dst + p * kNR, _mm256_loadu_ps(src + p * ldb));
+        _mm256_store_ps(dst + p * kNR + 8, _mm256_loadu_ps(src + p * ldb + 8));
+      }
+      continue;
+    }
+    const float* src = b + j0 * ldb;
+    for (; p + 8 <= kc; p += 8) {
+      __m256 lo[8], hi[8];
+      for (int j = 0; j < 8; ++j) {
+        lo[j] = _mm256_loadu_ps(src + j * ldb + p);
+        hi[j] = _mm256_loadu_ps(src + (j + 8) * ldb + p);
+      }
+      transpose8x8(lo);
+      transpose8x8(hi);
+      for (int q = 0; q < 8; ++q) {
+        _mm256_store_ps(dst + (p + q) * kNR, lo[q]);
+        _mm256_store_ps(dst + (p + q) * kNR + 8, hi[q]);
+      }
+    }
+    for (; p < kc; ++p) {
+      for (int j = 0; j < kNR; ++j) dst[p * kNR + j] = src[j * ldb + p];
+    }
+  }
+  if (full < nc) {
+    pack_b_panels<kNR>(trans, kc, nc - full, trans ? b + full * ldb : b + full, ldb, dst);
+  }
+}
+
 }  // namespace
 
 const SgemmKernels& sgemm_kernels_avx2() {
   // Zen 2/3: 32 KiB L1d holds a 16 x kc B micro-panel (16 KiB at kc = 256) plus streaming A; 512 KiB
   // L2 holds the mc x kc A block (144 KiB); L3 holds the kc x nc B block (4 MiB).
   static const SgemmKernels k = {"sgemm_ukernel_6x16__avx2_fma", kMR, kNR, /*kc=*/256, /*mc=*/144, /*nc=*/4080,
-                                 sgemm_ukernel_6x16__avx2_fma, pack_a_panels<kMR>, pack_b_panels<kNR>};
+                                 sgemm_ukernel_6x16__avx2_fma, pack_a_6__avx2, pack_b_16__avx2};
   return k;
 }
 

@@ -1,0 +1,161 @@
+// The main job's benchmark: the Fashion-MNIST MLP 784-256-128-10 (ReLU), Adam lr 1e-3, batch 128,
+// trained with model.fit exactly as `fastgrad train` does.
+//
+//   npm run bench -- train           fastgrad native, 2 threads: 10 full epochs (seconds per epoch,
+//                                    samples/s, test accuracy per epoch, largest event-loop delay,
+//                                    RSS after each epoch); native, 1 thread: 3 epochs; pure JS: a
+//                                    slice of batches, extrapolated to an epoch (labelled so);
+//                                    PyTorch 1.13 in its best thread setting (1 torch thread,
+//                                    OpenBLAS on 2): 10 full epochs; its other settings: slices
+//   npm run bench -- train --quick   3 epochs of native 2 threads and PyTorch; slices elsewhere
+//
+// Every fastgrad configuration runs in its own Node process (so RSS and thread settings do not mix).
+// 'seconds' per epoch is training only (the test evaluation after each epoch is not counted); the
+// event-loop delay is the largest lateness of a 10 ms setInterval running beside fit.
+'use strict';
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const lib = require('./lib');
+
+const BATCH = 128;
+const STEPS = Math.ceil(60000 / BATCH);
+
+/** Runs in a child process: one configuration; prints one JSON line. */
+async function worker(opts) {
+  const fg = require('../dist/index.js');
+  const { models } = require('../dist/train/models.js');
+  if (opts.backend === 'js') fg.useBackend('js');
+  else fg.getBackend('native').setNumThreads(opts.threads);
+  const { train, test } = await fg.data.fashionMnist();
+  const model = models.mlp({ seed: 1 });
+  const optimizer = new fg.optim.Adam(model.parameters(), { lr: 1e-3 });
+  const out = { backend: fg.backendInfo(), threads: opts.threads };
+  const fitOpts = { batchSize: BATCH, optimizer, loss: 'sparseCategoricalCrossentropy', seed: 1, verbose: 0 };
+  if (opts.slice) {
+    const idx = (start, count) => Array.from({ length: count * BATCH }, (_, i) => start * BATCH + i);
+    await model.fit(fg.data.subset(train, idx(0, 2)), { ...fitOpts, epochs: 1 });
+    const slice = fg.data.subset(train, idx(2, opts.slice));
+    const t0 = process.hrtime.bigint();
+    await model.fit(slice, { ...fitOpts, epochs: 1 });
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    out.timedBatches = opts.slice;
+    out.secondsPerBatch = s / opts.slice;
+    out.epochSecondsExtrapolated = out.secondsPerBatch * STEPS;
+    return out;
+  }
+  // Event-loop lateness: a 10 ms interval beside fit; its largest delay past 10 ms.
+  let last = performance.now(), maxDelay = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    maxDelay = Math.max(maxDelay, now - last - 10);
+    last = now;
+  }, 10);
+  let epochStart = 0, trainSeconds = 0;
+  out.epochs = [];
+  await model.fit(train, {
+    ...fitOpts, epochs: opts.epochs, metrics: ['accuracy'], validationData: test,
+    callbacks: [{
+      onEpochBegin: () => { epochStart = performance.now(); },
+      onBatchEnd: () => { trainSeconds = (performance.now() - epochStart) / 1000; },
+      onEpochEnd: (e, logs) => {
+        out.epochs.push({
+          seconds: trainSeconds, samplesPerSecond: 60000 / trainSeconds, loss: logs.loss,
+          trainAccuracy: logs.accuracy, testAccuracy: logs.valAccuracy, rssMiB: process.memoryUsage().rss / 2 ** 20,
+        });
+      },
+    }],
+  });
+  clearInterval(timer);
+  out.maxEventLoopDelayMs = maxDelay;
+  return out;
+}
+
+function child(opts) {
+  const r = spawnSync(process.execPath, [__filename, '--worker', JSON.stringify(opts)], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  if (r.status !== 0) throw new Error(`bench train worker ${JSON.stringify(opts)} failed: ${r.stderr.split('\n').slice(-6).join('\n')}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+function summarize(name, r) {
+  if (r.epochs) {
+    const secs = r.epochs.map((e) => e.seconds);
+    // The first epoch includes warm-up (JIT, first allocations): the median is over the rest.
+    const steady = secs.length > 1 ? secs.slice(1) : secs;
+    const med = lib.stats(steady).median;
+    const acc = r.epochs.map((e) => e.testAccuracy);
+    return {
+      name, epochSeconds: med, samplesPerSecond: 60000 / med, epochsRun: secs.length,
+      testAccuracy: acc[acc.length - 1], bestTestAccuracy: Math.max(...acc),
+      maxEventLoopDelayMs: r.maxEventLoopDelayMs,
+      rssEpoch1MiB: r.epochs[0].rssMiB, rssEpoch2MiB: r.epochs[1] && r.epochs[1].rssMiB, rssLastMiB: r.epochs[r.epochs.length - 1].rssMiB,
+    };
+  }
+  const s = r.epochSecondsExtrapolated;
+  return { name: `${name} (extrapolated from ${r.timedBatches} batches)`, epochSeconds: s, samplesPerSecond: 60000 / s };
+}
+
+async function run({ quick = false } = {}) {
+  const epochs = quick ? 3 : 10;
+  const dataDir = path.join(__dirname, '..', 'data', 'fashion-mnist');
+  const haveTorch = lib.haveTorch();
+  const rows = [];
+  const raw = {};
+  const torchRun = (threads, blas, batches) =>
+    lib.python('train_torch.py', [dataDir, String(threads), String(epochs), ...(batches ? [String(batches)] : [])], {
+      OPENBLAS_NUM_THREADS: String(blas), OMP_NUM_THREADS: String(threads),
+    });
+  // Alternate fastgrad and PyTorch so drift in the machine hits both.
+  raw.native2 = child({ threads: 2, epochs });
+  rows.push(summarize('fastgrad native, 2 threads', raw.native2));
+  if (haveTorch) {
+    raw.torchBest = torchRun(1, 2);
+    rows.push(summarize('PyTorch 1.13, 1 thread + OpenBLAS 2 (best)', raw.torchBest));
+  }
+  raw.native1 = child({ threads: 1, epochs: quick ? 2 : 3 });
+  rows.push(summarize('fastgrad native, 1 thread', raw.native1));
+  raw.js = child({ backend: 'js', threads: 1, slice: quick ? 5 : 15 });
+  rows.push(summarize('fastgrad pure JS', raw.js));
+  if (haveTorch) {
+    for (const [t, b] of [[2, 1], [1, 1], [2, 2]]) {
+      raw[`torch_${t}_${b}`] = torchRun(t, b, quick ? 50 : 150);
+      rows.push(summarize(`PyTorch, ${t} thread(s) + OpenBLAS ${b}${t + b > 2 ? ' (oversubscribed)' : ''}`, raw[`torch_${t}_${b}`]));
+    }
+  }
+  const f2 = (v) => v.toFixed(2), f1 = (v) => v.toFixed(1);
+  lib.table(rows, [
+    { key: 'name', title: 'contender' },
+    { key: 'epochSeconds', title: 's/epoch', fmt: (v) => v.toFixed(3) },
+    { key: 'samplesPerSecond', title: 'samples/s', fmt: (v) => Math.round(v).toString() },
+    { key: 'testAccuracy', title: `test acc (${epochs} ep)`, fmt: (v) => `${f2(100 * v)}%` },
+    { key: 'maxEventLoopDelayMs', title: 'max loop delay ms', fmt: f1 },
+    { key: 'rssEpoch1MiB', title: 'RSS ep1 MiB', fmt: f1 },
+    { key: 'rssEpoch2MiB', title: 'RSS ep2 MiB', fmt: f1 },
+    { key: 'rssLastMiB', title: 'RSS last MiB', fmt: f1 },
+  ]);
+  const n2 = rows[0];
+  const torchBest = haveTorch ? rows[1] : undefined;
+  const jsRow = rows.find((r) => r.name.startsWith('fastgrad pure JS'));
+  const summary = {
+    epochSecondsNative2: n2.epochSeconds,
+    speedupVsTorchBest: torchBest ? torchBest.epochSeconds / n2.epochSeconds : undefined,
+    pureJsSlowdown: jsRow.epochSeconds / n2.epochSeconds,
+    testAccuracy: n2.testAccuracy,
+    maxEventLoopDelayMs: n2.maxEventLoopDelayMs,
+    rssGrowthLastVsEpoch2: n2.rssEpoch2MiB ? n2.rssLastMiB / n2.rssEpoch2MiB - 1 : undefined,
+    targets: { epochSeconds: 0.6, testAccuracy: 0.885, maxEventLoopDelayMs: 20, rssGrowth: 0.05 },
+  };
+  console.log(JSON.stringify(summary));
+  const file = lib.save('train', { quick, epochs, rows, summary, raw });
+  console.log(`saved ${file}`);
+}
+
+module.exports = { run };
+
+if (process.argv[2] === '--worker') {
+  worker(JSON.parse(process.argv[3])).then(
+    (r) => console.log(JSON.stringify(r)),
+    (e) => { console.error(e.stack || String(e)); process.exit(1); },
+  );
+} else if (require.main === module) {
+  run({ quick: process.argv.includes('--quick') });
+}
