@@ -56,6 +56,7 @@ if batches:
     for i in range(batches):
         j = (5 + i) % steps
         step(x_train[j * B:(j + 1) * B], y_train[j * B:(j + 1) * B])
+    out['timedBatches'] = batches
     out['secondsPerBatch'] = (time.perf_counter() - t0) / batches
     out['epochSecondsExtrapolated'] = out['secondsPerBatch'] * steps
 else:

@@ -167,6 +167,7 @@ describe('fit / evaluate / predict', () => {
     await expect(model.fit(d, { optimizer: opt, loss: crossEntropy, validationSplit: 0.2, validationData: d })).rejects.toThrow(/not both/);
     const bad = { x: d.x, y: new Tensor(d.y.data.map((v, i) => (i === 3 ? 7 : v)), [10]) };
     await expect(model.fit(bad, { optimizer: opt, loss: (p: Tensor) => p.sum(), metrics: ['accuracy'], verbose: 0 })).rejects.toThrow(/label 7 is not a class id in \[0, 3\)/);
+    await expect(model.fit(d, { optimizer: opt, loss: crossEntropy, callbacks: {} as never })).rejects.toThrow(/'callbacks' must be an array/);
     expect(() => model.predict([1] as never)).toThrow(DTypeError);
   });
 });

@@ -245,8 +245,8 @@ Module.prototype.fit = async function fit(this: Module, data: Dataset, opts: Fit
     throw new ValueError('fit: the validation data set is empty');
   }
 
-  const callbacks = [...(opts.callbacks ?? [])];
   if (!Array.isArray(opts.callbacks ?? [])) throw new DTypeError(`fit: option 'callbacks' must be an array, got ${describe(opts.callbacks)}`);
+  const callbacks = [...(opts.callbacks ?? [])];
   if (verbose !== 0) {
     callbacks.push(new ProgressBar({ notTTY: verbose === 'auto' ? 'silent' : 'epoch' }));
   }
