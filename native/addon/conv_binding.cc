@@ -23,11 +23,10 @@ size_t mul(std::initializer_list<int64_t> xs) {
   return p;
 }
 
-// A writable Int32Array of at least `needed` elements (args.h has only a read-only accessor).
-int32_t* i32_mut(const Args& args, const Napi::CallbackInfo& info, size_t i, const char* name, size_t needed) {
-  const int32_t* p = args.i32(i, name, needed);
-  (void)info;
-  return const_cast<int32_t*>(p);
+// A writable Int32Array of at least `needed` elements: args.h's accessor checks type and length and
+// returns the data read-only; the array itself is the caller's to write.
+int32_t* i32_mut(const Args& args, size_t i, const char* name, size_t needed) {
+  return const_cast<int32_t*>(args.i32(i, name, needed));
 }
 
 // Reads the 14 geometry integers n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups starting at
@@ -134,7 +133,7 @@ Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
   const size_t out = mul({s.n, s.c, s.out_h(), s.out_w()});
   F32 x = args.f32(0, "x", mul({s.n, s.c, s.h, s.w}));
   F32 y = args.f32(1, "out", out);
-  int32_t* idx = i32_mut(args, info, 2, "indices", out);
+  int32_t* idx = i32_mut(args, 2, "indices", out);
   max_pool2d_forward(s, x.data, y.data, idx);
   return info.Env().Undefined();
 }
@@ -300,7 +299,7 @@ Napi::Value BatchNorm2dReluMaxPool2dForwardTrain(const Napi::CallbackInfo& info)
   F32 gamma = channel_vec(args, 1, "weight", s.c, true);
   F32 beta = channel_vec(args, 2, "bias", s.c, true);
   F32 y = args.f32(3, "out", pooled);
-  int32_t* idx = i32_mut(args, info, 4, "indices", pooled);
+  int32_t* idx = i32_mut(args, 4, "indices", pooled);
   F32 sm = channel_vec(args, 5, "saveMean", s.c, false);
   F32 si = channel_vec(args, 6, "saveInvstd", s.c, false);
   F32 rm = channel_vec(args, 7, "runningMean", s.c, true);

@@ -227,18 +227,25 @@ float* scratch(size_t n) {
   return buf.data();
 }
 
-// Runs fn(first, last, task) over contiguous chunks of the batch: one chunk per thread when there
-// are enough images (sgemm then runs single-threaded inside each task), else one chunk on this
-// thread so that sgemm can use the pool itself.
+// How many contiguous chunks of the batch for_image_chunks makes: a few per thread, so that a thread
+// the OS preempts (or a slower core) does not hold the others up at the end; one when there are
+// fewer images than threads, so that sgemm can use the pool itself for each image.
+int64_t image_chunks(int64_t n) {
+  const int64_t t = num_threads();
+  if (t <= 1 || n < t) return 1;
+  return std::min<int64_t>(n, 4 * t);
+}
+
+// Runs fn(first, last, chunk) over image_chunks(n) contiguous chunks of the batch, spread over the
+// pool (sgemm then runs single-threaded inside each task).
 template <typename F>
-int for_image_chunks(int64_t n, const F& fn) {
-  const int64_t t = std::min<int64_t>(num_threads(), n);
-  if (t <= 1) {
+void for_image_chunks(int64_t n, const F& fn) {
+  const int64_t chunks = image_chunks(n);
+  if (chunks <= 1) {
     fn(int64_t{0}, n, 0);
-    return 1;
+    return;
   }
-  parallel_for(static_cast<int>(t), [&](int task) { fn(n * task / t, n * (task + 1) / t, task); });
-  return static_cast<int>(t);
+  parallel_for(static_cast<int>(chunks), [&](int task) { fn(n * task / chunks, n * (task + 1) / chunks, task); });
 }
 
 // ---- GEMM path ----
@@ -314,8 +321,8 @@ void bias_grad(const Conv2dShape& s, int64_t ohw, const float* dy, float* dbias)
 void backward_weight_gemm(const Geometry& g, const float* x, const float* dy, float* dweight) {
   const Conv2dShape& s = g.s;
   const int64_t wsize = s.oc * g.kk;
-  const int64_t t = std::min<int64_t>(num_threads(), s.n);
-  // Task 0 accumulates into dweight itself, task i > 0 into extra[i - 1]; then one reduction.
+  const int64_t t = image_chunks(s.n);
+  // Chunk 0 accumulates into dweight itself, chunk i > 0 into extra[i - 1]; then one reduction.
   std::vector<float> extra(static_cast<size_t>(t > 1 ? (t - 1) * wsize : 0));
   for_image_chunks(s.n, [&](int64_t first, int64_t last, int task) {
     float* acc = task == 0 ? dweight : extra.data() + (task - 1) * wsize;
