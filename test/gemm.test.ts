@@ -123,6 +123,8 @@ function edgeGrid(info: GemmInfo): Case[] {
   for (const m of [1, ...around(mr), 2 * mr + 1, ...around(mc), mc + mr + 1]) add(m, nr + 3, 13);
   for (const n of [1, ...around(nr), 2 * nr + 3, ...around(nc)]) add(mr + 2, n, 11);
   for (const k of [1, 2, ...around(kc), 2 * kc + 3]) add(mr + 1, nr + 1, k);
+  // n within one register tile: A is read in place (not packed) where the kernel supports it.
+  for (const m of [mr, 2 * mr + 1, mc + 1]) add(m, Math.max(1, nr - 3), kc + 5);
   add(mr, nr, kc);
   add(mc + 1, 2 * nr + 1, kc + 1);
   add(2 * mr - 1, nr - 1, 3);
@@ -155,6 +157,8 @@ const threadedCases: Case[] = [
   { transA: true, transB: false, m: 257, n: 130, k: 300, alpha: 0.75, beta: 1, pad: 0 },
   { transA: false, transB: true, m: 7, n: 1500, k: 301, alpha: 1, beta: -1, pad: 2 },
   { transA: true, transB: true, m: 130, n: 95, k: 600, alpha: 1, beta: 0, pad: 0, nanC: true },
+  { transA: false, transB: false, m: 601, n: 12, k: 700, alpha: 1, beta: 0.5, pad: 1 },
+  { transA: true, transB: true, m: 599, n: 10, k: 520, alpha: 2, beta: 0, pad: 0, nanC: true },
 ];
 
 const native = getBackend('native');

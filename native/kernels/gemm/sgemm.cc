@@ -118,6 +118,25 @@ void macro_kernel(const Call& p, int64_t pc, int64_t kc, bool first_k, bool last
   st.bias_per_row = p.bias_per_row;
   st.relu = last_k && p.relu;
   const float* bias = last_k ? p.bias : nullptr;
+  if (K.ukernel_direct_a && j1 - j0 <= K.nr) {
+    // One B panel covers these columns, so each value of A is used once: read full row panels of
+    // A in place rather than copying them first (the output layer's narrow n).
+    const int64_t rs = p.trans_a ? 1 : p.lda, cs = p.trans_a ? p.lda : 1;
+    const int nr = static_cast<int>(j1 - j0);
+    for (int64_t ir = i0; ir < i1; ir += K.mr) {
+      const int mr = static_cast<int>(std::min<int64_t>(K.mr, i1 - ir));
+      const float* a_src = p.a + ir * rs + pc * cs;
+      st.bias = bias ? (p.bias_per_row ? bias + ir : bias + jc + j0) : nullptr;
+      float* c_tile = p.c + ir * p.ldc + jc + j0;
+      if (mr == K.mr) {
+        K.ukernel_direct_a(kc, a_src, rs, cs, packed_b + j0 * kc, c_tile, p.ldc, mr, nr, &st);
+      } else {
+        K.pack_a(p.trans_a, mr, kc, a_src, p.lda, packed_a);
+        K.ukernel(kc, packed_a, packed_b + j0 * kc, c_tile, p.ldc, mr, nr, &st);
+      }
+    }
+    return;
+  }
   for (int64_t ic = i0; ic < i1; ic += mc_block) {
     const int64_t mc = std::min(mc_block, i1 - ic);
     const float* a_src = p.trans_a ? p.a + pc * p.lda + ic : p.a + ic * p.lda + pc;

@@ -26,6 +26,11 @@ using Ukernel = void (*)(int64_t kc, const float* a, const float* b, float* c, i
 // Packs the mc x kc block of op(A) whose top-left element is at `a` into ceil(mc / MR) micro-panels
 // (each MR * kc floats, rows past mc zero). Not transposed: element (i, p) is a[i * lda + p];
 // transposed: a[p * lda + i].
+// Optional: the micro-kernel reading A in place, row i of step p at a[i * rs_a + p * cs_a], for MR
+// full rows (no packing of A when A is used only once). nullptr where an ISA has none.
+using UkernelDirectA = void (*)(int64_t kc, const float* a, int64_t rs_a, int64_t cs_a, const float* b, float* c,
+                                int64_t ldc, int m, int n, const TileStore* st);
+
 using PackA = void (*)(bool trans, int64_t mc, int64_t kc, const float* a, int64_t lda, float* dst);
 
 // Packs the kc x nc block of op(B) whose top-left element is at `b` into ceil(nc / NR) micro-panels
@@ -40,6 +45,7 @@ struct SgemmKernels {
   Ukernel ukernel;
   PackA pack_a;
   PackB pack_b;
+  UkernelDirectA ukernel_direct_a;
 };
 
 const SgemmKernels& sgemm_kernels_generic();

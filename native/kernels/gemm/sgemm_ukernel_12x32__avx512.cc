@@ -75,7 +75,8 @@ const SgemmKernels& sgemm_kernels_avx512() {
   // Skylake-SP / Ice Lake class: 32-48 KiB L1d holds a 32 x kc B micro-panel (24 KiB at kc = 192),
   // 1-2 MiB L2 holds the mc x kc A block (216 KiB at mc = 288).
   static const SgemmKernels k = {"sgemm_ukernel_12x32__avx512", kMR, kNR, /*kc=*/192, /*mc=*/288, /*nc=*/4096,
-                                 sgemm_ukernel_12x32__avx512, pack_a_panels<kMR>, pack_b_panels<kNR>};
+                                 sgemm_ukernel_12x32__avx512, pack_a_panels<kMR>, pack_b_panels<kNR>,
+                                 /*ukernel_direct_a=*/nullptr};
   return k;
 }
 

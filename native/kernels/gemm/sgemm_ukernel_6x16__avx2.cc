@@ -57,6 +57,35 @@ inline void store_row(float* crow, __m256 lo, __m256 hi, int i, int n, const Til
   }
 }
 
+// Stores the 6 x 16 tile held in c00..c51 (row i in ci0, ci1) as the TileStore says.
+inline __attribute__((always_inline)) void store_tile(float* c, int64_t ldc, int m, int n, const TileStore& s, __m256 c00,
+                                                      __m256 c01, __m256 c10, __m256 c11, __m256 c20, __m256 c21,
+                                                      __m256 c30, __m256 c31, __m256 c40, __m256 c41, __m256 c50,
+                                                      __m256 c51) {
+  const __m256 valpha = _mm256_set1_ps(s.alpha), vbeta = _mm256_set1_ps(s.beta);
+  __m256i mask_lo = _mm256_setzero_si256(), mask_hi = _mm256_setzero_si256();
+  if (n < kNR) {
+    mask_lo = mask_for(n >= 8 ? 8 : n);
+    mask_hi = mask_for(n >= 8 ? n - 8 : 0);
+  }
+  __m256 bias_lo = _mm256_setzero_ps(), bias_hi = _mm256_setzero_ps();
+  if (s.bias && !s.bias_per_row) {
+    if (n == kNR) {
+      bias_lo = _mm256_loadu_ps(s.bias);
+      bias_hi = _mm256_loadu_ps(s.bias + 8);
+    } else {
+      bias_lo = _mm256_maskload_ps(s.bias, mask_lo);
+      bias_hi = _mm256_maskload_ps(s.bias + 8, mask_hi);
+    }
+  }
+  store_row(c, c00, c01, 0, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
+  if (m > 1) store_row(c + ldc, c10, c11, 1, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
+  if (m > 2) store_row(c + 2 * ldc, c20, c21, 2, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
+  if (m > 3) store_row(c + 3 * ldc, c30, c31, 3, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
+  if (m > 4) store_row(c + 4 * ldc, c40, c41, 4, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
+  if (m > 5) store_row(c + 5 * ldc, c50, c51, 5, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
+}
+
 void sgemm_ukernel_6x16__avx2_fma(int64_t kc, const float* __restrict a, const float* __restrict b, float* c,
                                   int64_t ldc, int m, int n, const TileStore* st) {
   // Warm the C rows the store will touch while the k loop runs.
@@ -131,29 +160,69 @@ void sgemm_ukernel_6x16__avx2_fma(int64_t kc, const float* __restrict a, const f
   }
 #undef FG_STEP
 
-  const TileStore& s = *st;
-  const __m256 valpha = _mm256_set1_ps(s.alpha), vbeta = _mm256_set1_ps(s.beta);
-  __m256i mask_lo = _mm256_setzero_si256(), mask_hi = _mm256_setzero_si256();
-  if (n < kNR) {
-    mask_lo = mask_for(n >= 8 ? 8 : n);
-    mask_hi = mask_for(n >= 8 ? n - 8 : 0);
+  store_tile(c, ldc, m, n, *st, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+}
+
+// The same micro-kernel reading A in place instead of from a packed panel: row i of step p at
+// a[i * rs_a + p * cs_a] (not transposed: rs_a = lda, cs_a = 1; transposed: rs_a = 1, cs_a = lda).
+// The driver uses it when one B panel covers all of n, so each A value is read exactly once and
+// packing A would only add a copy. All 6 rows must exist (partial row panels are packed).
+void sgemm_ukernel_6x16__avx2_fma_direct_a(int64_t kc, const float* a, int64_t rs_a, int64_t cs_a,
+                                           const float* __restrict b, float* c, int64_t ldc, int m, int n,
+                                           const TileStore* st) {
+  for (int i = 0; i < m; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 15), _MM_HINT_T0);
   }
-  __m256 bias_lo = _mm256_setzero_ps(), bias_hi = _mm256_setzero_ps();
-  if (s.bias && !s.bias_per_row) {
-    if (n == kNR) {
-      bias_lo = _mm256_loadu_ps(s.bias);
-      bias_hi = _mm256_loadu_ps(s.bias + 8);
-    } else {
-      bias_lo = _mm256_maskload_ps(s.bias, mask_lo);
-      bias_hi = _mm256_maskload_ps(s.bias + 8, mask_hi);
-    }
-  }
-  store_row(c, c00, c01, 0, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
-  if (m > 1) store_row(c + ldc, c10, c11, 1, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
-  if (m > 2) store_row(c + 2 * ldc, c20, c21, 2, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
-  if (m > 3) store_row(c + 3 * ldc, c30, c31, 3, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
-  if (m > 4) store_row(c + 4 * ldc, c40, c41, 4, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
-  if (m > 5) store_row(c + 5 * ldc, c50, c51, 5, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  // Strides and step count go in through memory: asm takes at most 30 operands and the 12
+  // accumulators with a and b already use 28. r8 = row stride, r9 = step stride (bytes), r10 =
+  // steps; rows 0-2 are at a, a + r8, a + 2 r8 and rows 3-5 the same from r11 = a + 3 r8.
+  const int64_t params[3] = {rs_a * static_cast<int64_t>(sizeof(float)), cs_a * static_cast<int64_t>(sizeof(float)), kc};
+  __asm__ volatile(
+      "movq (%[prm]), %%r8\n\t"
+      "movq 8(%[prm]), %%r9\n\t"
+      "movq 16(%[prm]), %%r10\n\t"
+      "leaq (%[a],%%r8,2), %%r11\n\t"
+      "addq %%r8, %%r11\n\t"
+      ".p2align 5\n\t"
+      "1:\n\t"
+      "vmovaps (%[b]), %%ymm0\n\t"
+      "vmovaps 32(%[b]), %%ymm1\n\t"
+      "vbroadcastss (%[a]), %%ymm2\n\t"
+      "vfmadd231ps %%ymm0, %%ymm2, %[c00]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm2, %[c01]\n\t"
+      "vbroadcastss (%[a],%%r8,1), %%ymm3\n\t"
+      "vfmadd231ps %%ymm0, %%ymm3, %[c10]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm3, %[c11]\n\t"
+      "vbroadcastss (%[a],%%r8,2), %%ymm2\n\t"
+      "vfmadd231ps %%ymm0, %%ymm2, %[c20]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm2, %[c21]\n\t"
+      "vbroadcastss (%%r11), %%ymm3\n\t"
+      "vfmadd231ps %%ymm0, %%ymm3, %[c30]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm3, %[c31]\n\t"
+      "vbroadcastss (%%r11,%%r8,1), %%ymm2\n\t"
+      "vfmadd231ps %%ymm0, %%ymm2, %[c40]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm2, %[c41]\n\t"
+      "vbroadcastss (%%r11,%%r8,2), %%ymm3\n\t"
+      "vfmadd231ps %%ymm0, %%ymm3, %[c50]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm3, %[c51]\n\t"
+      "addq %%r9, %[a]\n\t"
+      "addq %%r9, %%r11\n\t"
+      "addq $64, %[b]\n\t"
+      "decq %%r10\n\t"
+      "jnz 1b\n\t"
+      : [a] "+r"(a), [b] "+r"(b), [c00] "+x"(c00), [c01] "+x"(c01), [c10] "+x"(c10), [c11] "+x"(c11),
+        [c20] "+x"(c20), [c21] "+x"(c21), [c30] "+x"(c30), [c31] "+x"(c31), [c40] "+x"(c40), [c41] "+x"(c41),
+        [c50] "+x"(c50), [c51] "+x"(c51)
+      : [prm] "r"(params)
+      : "r8", "r9", "r10", "r11", "ymm0", "ymm1", "ymm2", "ymm3", "memory", "cc");
+  store_tile(c, ldc, m, n, *st, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
 }
 
 // In-register transpose: on return r[j] holds column j of the 8 x 8 block whose rows were r[0..7].
@@ -267,7 +336,8 @@ const SgemmKernels& sgemm_kernels_avx2() {
   // Zen 2/3: 32 KiB L1d holds a 16 x kc B micro-panel (16 KiB at kc = 256) plus streaming A; 512 KiB
   // L2 holds the mc x kc A block (144 KiB); L3 holds the kc x nc B block (4 MiB).
   static const SgemmKernels k = {"sgemm_ukernel_6x16__avx2_fma", kMR, kNR, /*kc=*/256, /*mc=*/144, /*nc=*/4080,
-                                 sgemm_ukernel_6x16__avx2_fma, pack_a_6__avx2, pack_b_16__avx2};
+                                 sgemm_ukernel_6x16__avx2_fma, pack_a_6__avx2, pack_b_16__avx2,
+                                 sgemm_ukernel_6x16__avx2_fma_direct_a};
   return k;
 }
 
