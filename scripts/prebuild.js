@@ -12,6 +12,7 @@
 // it never replaces build/Release, the developer's own build: a cross-compiled binary there would make
 // every test silently fall back to pure JS.
 'use strict';
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const prebuildify = require('prebuildify');
@@ -36,6 +37,12 @@ if (cross) {
   env.CXX = env.CXX || 'aarch64-linux-gnu-g++';
   env.LINK = env.LINK || env.CXX;
   stripBin = 'aarch64-linux-gnu-strip';
+  const found = spawnSync('sh', ['-c', `command -v ${env.CXX.split(' ')[0]}`]).status === 0;
+  if (!found) {
+    console.error(`fastgrad: ${env.CXX} not found: the linux-arm64 prebuild needs Debian's cross compiler ` +
+      '(apt-get install g++-aarch64-linux-gnu), or set CC/CXX');
+    process.exit(1);
+  }
 }
 
 const stage = path.join(root, `build-prebuild-${arch}`);

@@ -27,7 +27,7 @@ step "tarball $(basename "$tgz"): $(du -k "$tgz" | cut -f1) KiB"
 # What must and must not be in it.
 listing="$(tar -tzf "$tgz")"
 for f in package/dist/index.js package/dist/index.mjs package/dist/index.d.ts package/dist/cli/main.js \
-         package/prebuilds/linux-x64/fastgrad.node package/binding.gyp package/CMakeLists.txt \
+         package/prebuilds/linux-x64/fastgrad.node package/prebuilds/linux-arm64/fastgrad.node package/binding.gyp package/CMakeLists.txt \
          package/native/sources.js package/scripts/build-native.js package/package.json; do
   grep -qx "$f" <<<"$listing" || fail "tarball lacks $f"
 done
