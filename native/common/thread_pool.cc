@@ -47,7 +47,12 @@ class Pool {
     if (n_tasks <= 0) return;
     std::unique_lock<std::mutex> dispatch(dispatch_mu_, std::try_to_lock);
     if (n_tasks == 1 || n_tasks > kMaxTasks || workers_.empty() || t_inside_task || !dispatch.owns_lock()) {
+      // When another JS thread (worker_threads) holds the pool, run serially and say so, so that
+      // kernels called from these tasks do not split their work into pieces that also run serially.
+      const bool was_inside = t_inside_task;
+      if (!dispatch.owns_lock()) t_inside_task = true;
       for (int i = 0; i < n_tasks; ++i) fn(i);
+      t_inside_task = was_inside;
       return;
     }
     const uint64_t gen = (generation_.load(std::memory_order_relaxed) + 1) & kGenMask;
@@ -142,5 +147,6 @@ Pool& pool() {
 int num_threads() { return pool().size(); }
 void set_num_threads(int n) { pool().resize(n < 1 ? 1 : n); }
 void parallel_for(int n_tasks, TaskFn fn) { pool().run(n_tasks, fn); }
+bool in_parallel_task() { return t_inside_task; }
 
 }  // namespace fastgrad

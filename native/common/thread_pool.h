@@ -32,6 +32,10 @@ class TaskFn {
 
 void parallel_for(int n_tasks, TaskFn fn);
 
+// True inside a parallel_for task: a kernel called there should not split its work again (the
+// pool would run the pieces one after another on this thread).
+bool in_parallel_task();
+
 // Splits [0, n) into at most num_threads() contiguous chunks of at least `grain` elements whose
 // boundaries are multiples of `align`, and runs fn(begin, end) on each. For memory-bound loops.
 template <typename F>

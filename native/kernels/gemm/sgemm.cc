@@ -218,7 +218,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
   const int64_t nc_block = balanced_block(n, K.nc, K.nr);
   const int64_t kc_block = balanced_block(k, K.kc, 1);
 
-  int threads = num_threads();
+  int threads = in_parallel_task() ? 1 : num_threads();
   if (2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < kMinParallelFlops) threads = 1;
   int tm = 1, tn = 1;
   if (threads > 1) choose_grid(ceil_div(m, K.mr), ceil_div(std::min(n, nc_block), K.nr), threads, &tm, &tn);
