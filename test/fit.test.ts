@@ -1,8 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { callbacks, Tensor, ValueError, DTypeError, History } from '../src';
-import { TinyLinear, blobs, crossEntropy, sgd, useWorkingBackend } from './helpers/standins';
+import { TinyLinear, blobs, crossEntropy, sgd } from './helpers/standins';
 
-beforeAll(useWorkingBackend);
 
 function setup(seed = 1) {
   const model = new TinyLinear(2, 3, seed);

@@ -274,8 +274,7 @@ describe('L-BFGS behaviour', () => {
 
 describe('L-BFGS on a model through autograd', () => {
   it('minimises a softmax regression with a closure that calls backward()', async () => {
-    const { TinyLinear, blobs, crossEntropy, useWorkingBackend } = await import('./helpers/standins');
-    useWorkingBackend();
+    const { TinyLinear, blobs, crossEntropy } = await import('./helpers/standins');
     const { x, y } = blobs(90, 4);
     const model = new TinyLinear(2, 3, 1);
     const opt = new optim.LBFGS(model.parameters(), { lineSearch: 'strongWolfe', maxIter: 20 });

@@ -164,8 +164,7 @@ describe('Newton on logistic regression', () => {
 
 describe('Newton on a model through autograd', () => {
   it('minimises a small softmax regression with only the closure (finite-difference Hessian products)', async () => {
-    const { TinyLinear, blobs, crossEntropy, useWorkingBackend } = await import('./helpers/standins');
-    useWorkingBackend();
+    const { TinyLinear, blobs, crossEntropy } = await import('./helpers/standins');
     const { x, y } = blobs(90, 5);
     const model = new TinyLinear(2, 3, 1);
     const opt = new optim.Newton(model.parameters(), { damping: 1e-3 });

@@ -262,8 +262,7 @@ describe('schedules drive the real optimizers', () => {
 
 describe('callbacks.lrScheduler inside fit', () => {
   it('steps per epoch (StepLR), per batch (OneCycleLR) and on the monitored metric (ReduceLROnPlateau)', async () => {
-    const { TinyLinear, blobs, crossEntropy, useWorkingBackend } = await import('./helpers/standins');
-    useWorkingBackend();
+    const { TinyLinear, blobs, crossEntropy } = await import('./helpers/standins');
     const train = blobs(60, 1);
 
     let model = new TinyLinear(2, 3, 1);

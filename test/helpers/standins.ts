@@ -1,7 +1,7 @@
 // Small local stand-ins for tests of the training loop: a linear model, cross-entropy from autograd
 // ops and plain SGD, so these tests do not depend on the layers, losses and optimizers under test
 // elsewhere.
-import { Tensor, randn, zeros, noGrad, Generator, getBackend, useBackend } from '../../src';
+import { Tensor, randn, zeros, noGrad, Generator } from '../../src';
 import { Module } from '../../src/nn/module';
 
 export class TinyLinear extends Module {
@@ -58,13 +58,4 @@ export function blobs(n: number, seed = 1): { x: Tensor; y: Tensor } {
     x[2 * i + 1] = centers[c][1] + 0.5 * g.normal();
   }
   return { x: new Tensor(x, [n, 2]), y: new Tensor(y, [n]) };
-}
-
-/**
- * Runs on the pure-JS backend while the native addon lacks the kernels these tests need (before the
- * GEMM work lands); on native otherwise.
- */
-export function useWorkingBackend(): void {
-  const native = getBackend('native') as unknown as Record<string, unknown> | undefined;
-  if (!native || typeof native.sgemm !== 'function') useBackend('js');
 }
