@@ -193,3 +193,4 @@ export { ProgressBar, type ProgressBarOptions };
  * ReduceLROnPlateau is stepped with the monitored value (see src/optim/schedule_callback.ts).
  */
 export { lrSchedulerCallback as lrScheduler, LrSchedulerCallback, type LrSchedulerCallbackOptions } from '../optim/schedule_callback';
+export { reportCallback as htmlReport } from '../tune/report';
