@@ -156,7 +156,23 @@ async function run({ quick, args }) {
   ]);
   console.log(`\ntargets: <= 12 s/epoch with 2 threads (now ${fg2 ? fg2.toFixed(1) : '-'} s); >= 92% test accuracy within 5 epochs` +
     (runs[1].bestTestAccuracy !== undefined ? ` (now ${(100 * runs[1].bestTestAccuracy).toFixed(2)}%)` : ' (not measured in --quick)'));
-  const file = lib.save('cnn', { quick, kernels, runs, summary: rows });
+  const timed = rows.filter((r) => r.epoch);
+  const headline = fg2 ? [`CNN epoch: ${fg2.toFixed(1)} s on 2 threads` + (rows[1].vsTorch ? `, ${rows[1].vsTorch.toFixed(2)}x PyTorch (2 threads)` : '') +
+    (runs[1].bestTestAccuracy !== undefined ? `, ${(100 * runs[1].bestTestAccuracy).toFixed(2)}% test accuracy in ${epochs} epochs` : '')] : [];
+  const charts = [{
+    id: 'epoch', title: 'Seconds per CNN epoch (lower is better)', type: 'bar', yLabel: 'seconds per epoch',
+    categories: timed.map((r) => r.name), series: [{ name: 's/epoch', values: timed.map((r) => r.epoch) }],
+  }, {
+    id: 'kernels', title: 'Conv kernels at the model\'s shapes (batch 128): GFLOPS', type: 'bar', yLabel: 'GFLOPS',
+    categories: [...new Set(kernels.map((k) => `${k.layer} ${k.pass}`))],
+    series: [...new Set(kernels.map((k) => k.threads))].map((t) => ({
+      name: `${t} thread${t > 1 ? 's' : ''}`,
+      values: [...new Set(kernels.map((k) => `${k.layer} ${k.pass}`))].map((c) => kernels.find((k) => `${k.layer} ${k.pass}` === c && k.threads === t)?.gflops ?? NaN),
+    })),
+  }];
+  const tables = [{ title: 'CNN on Fashion-MNIST (batch 128, Adam)', columns: ['contender', 's/epoch', 'measured as', 'test accuracy', 'x PyTorch'],
+    rows: rows.map((r) => [r.name, r.epoch ? +r.epoch.toFixed(1) : '-', r.how, r.acc ? `${(100 * r.acc).toFixed(2)}%` : '-', r.vsTorch ? `${r.vsTorch.toFixed(2)}x` : '-']) }];
+  const file = lib.save('cnn', { quick, kernels, runs, summary: rows, headline, charts, tables });
   console.log(`saved ${file}`);
 }
 

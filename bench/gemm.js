@@ -10,6 +10,7 @@ const path = require('node:path');
 const readline = require('node:readline');
 const { spawn, spawnSync } = require('node:child_process');
 const lib = require('./lib');
+const peers = require('./peers');
 
 const blasDir = path.join(__dirname, 'blas');
 
@@ -76,6 +77,8 @@ async function run({ quick = false } = {}) {
   if (!nativeBackend) notes.push('native addon not loaded: only pure JS measured');
   const opts = quick ? { warmup: 1, samples: 3, minMs: 100 } : { warmup: 1, samples: 7, minMs: 250 };
 
+  // TensorFlow.js on the same shapes: wasm up to 1024^3, cpu (about 0.4 GFLOPS) up to 512^3.
+  const tfPeers = [['tfjs-wasm', await peers.tfjs('wasm'), 1024 ** 3], ['tfjs-cpu', await peers.tfjs('cpu'), 512 ** 3]];
   const rows = [];
   for (const sh of shapes) {
     const { transA, transB, m, n, k } = sh;
@@ -97,6 +100,12 @@ async function run({ quick = false } = {}) {
         fn: () => js.sgemm(transA, transB, m, n, k, 1, A, lda, B, ldb, 0, C, n),
       },
     ];
+    for (const [name, peer, limit] of tfPeers) {
+      const tooBig = m * n * k > (quick ? Math.min(limit, 512 ** 3) : limit);
+      contenders.push(peer.absent || tooBig
+        ? { name, available: false, why: peer.absent || 'skipped (too slow at this size)' }
+        : { name, fn: peers.tfMatmul(peer, { m, n, k, transA, transB }) });
+    }
     for (const b of blas) {
       for (const t of allThreads > 1 ? [1, allThreads] : [1]) {
         contenders.push({
@@ -121,12 +130,14 @@ async function run({ quick = false } = {}) {
   for (const b of blas) if (!b.absent) b.close();
   if (nativeBackend) nativeBackend.setNumThreads(allThreads);
 
-  const names = rows.length ? Object.keys(rows[0]).filter((c) => / \d+t$|^js$/.test(c)) : [];
+  const names = rows.length ? Object.keys(rows[0]).filter((c) => / \d+t$|^js$|^tfjs-/.test(c)) : [];
   const squareRows = rows.filter((r) => /^NN \d+$/.test(r.shape));
   const headline = [];
   const at = (label) => rows.find((r) => r.shape === label);
   if (at('NN 1024') && at('NN 1024').vsBlas1t) headline.push(`SGEMM 1024: ${at('NN 1024').vsBlas1t.toFixed(2)}x the better of BLIS/OpenBLAS on one thread`);
   if (at('NN 512') && at('NN 512').vsJs) headline.push(`SGEMM 512: ${at('NN 512').vsJs.toFixed(0)}x pure JS`);
+  const mlp = at('NN 128x784x256');
+  if (mlp && mlp['tfjs-wasm']) headline.push(`SGEMM 128x784x256 (MLP forward): ${(mlp[`native ${allThreads}t`] / mlp['tfjs-wasm']).toFixed(0)}x TensorFlow.js wasm`);
   const file = lib.save('gemm', {
     quick,
     unit: 'GFLOPS (2mnk / median seconds)',
@@ -148,7 +159,7 @@ async function run({ quick = false } = {}) {
     }, {
       id: 'gemm-mlp', title: 'SGEMM, MLP training shapes (batch 128)', type: 'bar', xLabel: 'shape', yLabel: 'GFLOPS',
       categories: rows.filter((r) => !/^NN \d+$/.test(r.shape)).map((r) => r.shape),
-      series: names.map((c) => ({ name: c, values: rows.filter((r) => !/^NN \d+$/.test(r.shape)).map((r) => r[c] ?? 0) })),
+      series: names.map((c) => ({ name: c, values: rows.filter((r) => !/^NN \d+$/.test(r.shape)).map((r) => r[c] ?? NaN) })),
     }],
   });
   for (const n of notes) console.log(`note: ${n}`);

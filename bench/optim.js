@@ -8,6 +8,7 @@
 //   npm run bench -- optim --optimizers=adam,nadam --sizes=10000000   a subset
 'use strict';
 const lib = require('./lib');
+const peers = require('./peers');
 
 function randomArray(len, seed, scale = 1) {
   let s = seed >>> 0;
@@ -69,6 +70,9 @@ async function run({ quick = false, args = [] } = {}) {
   const opts = quick ? { warmup: 1, samples: 3, minMs: 100 } : { warmup: 1, samples: 7, minMs: 200 };
   const torch = lib.haveTorch();
   const startThreads = native.numThreads();
+  // TensorFlow.js (its Adam, applyGradients) on one thread: wasm at every size, cpu at 1M (it runs at
+  // a few Melem/s, so 10M would take seconds per step).
+  const tfPeers = { wasm: await peers.tfjs('wasm'), cpu: await peers.tfjs('cpu') };
   const rows = [];
   for (const n of sizes) {
     for (const threads of threadCounts) {
@@ -79,10 +83,20 @@ async function run({ quick = false, args = [] } = {}) {
         const rw = [x.p, ...x.s];
         // The pure-JS backend is single-threaded: measured at 1M on the 1-thread pass, and for Adam at 10M.
         const withJs = threads === 1 && (n <= 1_000_000 || o.name === 'adam');
+        const tfContenders = [];
+        if (o.name === 'adam' && threads === 1) {
+          for (const [backend, peer] of Object.entries(tfPeers)) {
+            const wanted = backend === 'wasm' || n <= 1_000_000;
+            tfContenders.push(peer.absent || !wanted
+              ? { name: `tfjs-${backend}`, available: false, why: peer.absent || 'measured at 1M only' }
+              : { name: `tfjs-${backend}`, fn: peers.tfAdamStep(peer, n) });
+          }
+        }
         const res = await lib.compare([
           { name: 'native', fn: () => o.step(native, x) },
           { name: 'roofline', fn: () => native.roofline(rw, x.g, 1e-9) },
           { name: 'js', fn: () => o.step(js, x), available: withJs, why: 'measured at 1M (and Adam at 10M), one thread' },
+          ...tfContenders,
         ], opts);
         const bytes = 4 * (2 * o.writes + 1);
         const tNative = res.native.seconds.median;
@@ -100,9 +114,15 @@ async function run({ quick = false, args = [] } = {}) {
           torchImpl: t ? (t.foreach !== null && t.foreach <= t.single ? 'foreach' : 'single') : undefined,
           vsTorch: tTorch ? tTorch / tNative : undefined,
         };
+        for (const c of tfContenders) {
+          if (!res[c.name].seconds) continue;
+          row[`${c.name}ElemPerS`] = n / res[c.name].seconds.median;
+          row[`vs_${c.name}`] = lib.pairedRatio(res, c.name, 'native');
+        }
         rows.push(row);
         console.log(`${o.name.padEnd(26)} n=${n} threads=${threads}: ${fmtM(row.nativeElemPerS)} Melem/s ${fmtG(row.nativeGBs)} GB/s, roofline ${fmtM(row.rooflineElemPerS)} Melem/s (${fmtPct(row.ofRoofline)})` +
-          (row.vsJs ? `, ${fmtX(row.vsJs)} JS` : '') + (row.vsTorch ? `, ${fmtX(row.vsTorch)} PyTorch (${row.torchImpl})` : ''));
+          (row.vsJs ? `, ${fmtX(row.vsJs)} JS` : '') + (row.vsTorch ? `, ${fmtX(row.vsTorch)} PyTorch (${row.torchImpl})` : '') +
+          (row['vs_tfjs-wasm'] ? `, ${fmtX(row['vs_tfjs-wasm'])} tfjs-wasm` : '') + (row['vs_tfjs-cpu'] ? `, ${fmtX(row['vs_tfjs-cpu'])} tfjs-cpu` : ''));
       }
     }
   }
@@ -165,8 +185,51 @@ async function run({ quick = false, args = [] } = {}) {
     `segments of the flat buffer ${overhead.segmentsUs.toFixed(1)} us (+${overhead.segmentsOverheadUs.toFixed(1)}), ` +
     `multi-tensor apply over 100 arrays per buffer ${overhead.multiTensorUs.toFixed(1)} us (+${overhead.multiTensorOverheadUs.toFixed(1)}), ` +
     `optim.Adam.step() ${overhead.optimizerStepUs.toFixed(1)} us (+${overhead.optimizerStepOverheadUs.toFixed(1)})`);
-  const file = lib.save(only || listArg(args, 'sizes') ? 'optim-subset' : 'optim', { quick, rows, overhead });
+  const file = lib.save(only || listArg(args, 'sizes') ? 'optim-subset' : 'optim', { quick, rows, overhead, ...presentation(rows, overhead) });
   console.log(`saved ${file}`);
+}
+
+/** Charts, tables and headline for bench/results/index.html (see report.js). */
+function presentation(rows, overhead) {
+  const largest = Math.max(...rows.map((r) => r.n));
+  const at = (name, threads) => rows.find((r) => r.optimizer === name && r.n === largest && r.threads === threads);
+  const headline = [];
+  const adam1 = at('adam', 1), adam2 = at('adam', 2);
+  if (adam1) {
+    const parts = [`Adam at ${largest / 1e6}M params: ${fmtM(adam1.nativeElemPerS)} Melem/s on 1 thread (${fmtPct(adam1.ofRoofline)} of the memory roofline)`];
+    if (adam1.vsTorch) parts.push(`${fmtX(adam1.vsTorch)} PyTorch`);
+    if (adam1.vsJs) parts.push(`${fmtX(adam1.vsJs)} pure JS`);
+    if (adam1['vs_tfjs-wasm']) parts.push(`${fmtX(adam1['vs_tfjs-wasm'])} TensorFlow.js wasm`);
+    headline.push(parts.join(', '));
+  }
+  const names = [...new Set(rows.map((r) => r.optimizer))];
+  const charts = [1, 2].filter((t) => at(names[0], t)).map((t) => ({
+    id: `roofline-${t}t`,
+    title: `Optimizer step at ${largest / 1e6}M parameters, ${t} thread${t > 1 ? 's' : ''}: fraction of the memory roofline`,
+    type: 'bar', yLabel: 'fused step / in-place roofline (same bytes)',
+    categories: names,
+    series: [{ name: 'fastgrad native', values: names.map((n) => at(n, t)?.ofRoofline) }],
+    references: [{ name: 'roofline', y: 1 }, { name: '90%', y: 0.9 }],
+  }));
+  const peerNames = [['fastgrad native', 'nativeElemPerS'], ['PyTorch', 'torchElemPerS'], ['pure JS', 'jsElemPerS'],
+    ['TensorFlow.js wasm', 'tfjs-wasmElemPerS'], ['TensorFlow.js cpu', 'tfjs-cpuElemPerS']];
+  const adamRows = rows.filter((r) => r.optimizer === 'adam' && r.threads === 1);
+  if (adamRows.length) {
+    charts.push({
+      id: 'adam-peers', title: 'Adam step, 1 thread: million elements per second (log scale)', type: 'bar', yLog: true,
+      yLabel: 'Melem/s', categories: adamRows.map((r) => `${r.n / 1e6}M params`),
+      series: peerNames.map(([name, key]) => ({ name, values: adamRows.map((r) => (r[key] ? r[key] / 1e6 : NaN)) })),
+    });
+  }
+  const tables = [{
+    title: 'Fused optimizer steps (Melem/s; roofline: an in-place pass over the same arrays)',
+    columns: ['optimizer', 'params', 'threads', 'bytes/elem', 'Melem/s', 'GB/s', 'of roofline', 'vs pure JS', 'vs PyTorch'],
+    rows: rows.map((r) => [r.optimizer, `${r.n / 1e6}M`, r.threads, r.bytesPerElement, +(r.nativeElemPerS / 1e6).toFixed(0),
+      +(r.nativeGBs / 1e9).toFixed(1), fmtPct(r.ofRoofline), r.vsJs ? fmtX(r.vsJs) : '-', r.vsTorch ? fmtX(r.vsTorch) : '-']),
+  }];
+  const notes = [`One Adam step over 100 tensors of 1,000 elements: ${overhead.optimizerStepUs.toFixed(1)} us through optim.Adam.step(), ` +
+    `${overhead.flatUs.toFixed(1)} us for the arithmetic alone (one flat call): +${overhead.optimizerStepOverheadUs.toFixed(1)} us.`];
+  return { headline, charts, tables, notes };
 }
 
 module.exports = { run };

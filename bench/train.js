@@ -17,6 +17,7 @@
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const lib = require('./lib');
+const peers = require('./peers');
 
 const BATCH = 128;
 const STEPS = Math.ceil(60000 / BATCH);
@@ -130,6 +131,21 @@ async function run({ quick = false } = {}) {
   rows.push(summarize('fastgrad native, 1 thread', raw.native1));
   raw.js = child({ backend: 'js', threads: 1, slice: quick ? 5 : 15 });
   rows.push(summarize('fastgrad pure JS', raw.js));
+  // TensorFlow.js: the same model, optimizer, loss and batch through its model.fit, on a slice of
+  // batches (it is far slower), extrapolated to an epoch; with its largest event-loop delay.
+  const { train } = await lib.fastgrad().data.fashionMnist();
+  for (const [backend, batches] of [['wasm', quick ? 10 : 30], ['cpu', quick ? 2 : 5]]) {
+    const peer = await peers.tfjs(backend);
+    const name = `TensorFlow.js ${peer.version || ''} ${backend}`.replace('  ', ' ');
+    if (peer.absent) {
+      rows.push({ name: `${name}: absent (${peer.absent})` });
+      continue;
+    }
+    const r = await peers.tfMlpSlice(peer, train.x.data, train.y.data, { batches, batchSize: BATCH });
+    raw[`tfjs_${backend}`] = r;
+    rows.push({ name: `${name} (extrapolated from ${batches} batches)`, epochSeconds: r.perBatch * STEPS,
+      samplesPerSecond: 60000 / (r.perBatch * STEPS), maxEventLoopDelayMs: r.maxEventLoopDelayMs });
+  }
   if (haveTorch) {
     for (const [t, b] of [[2, 1], [1, 1], [2, 2]]) {
       raw[`torch_${t}_${b}`] = torchRun(t, b, quick ? 50 : 150);
@@ -164,7 +180,24 @@ async function run({ quick = false } = {}) {
     targets: { epochSeconds: 0.6, testAccuracy: 0.885, maxEventLoopDelayMs: 20, rssGrowth: 0.05 },
   };
   console.log(JSON.stringify(summary));
-  const file = lib.save('train', { quick, epochs, rows, summary, raw });
+  const timed = rows.filter((r) => r.epochSeconds);
+  const tfWasm = rows.find((r) => r.name.startsWith('TensorFlow.js') && r.name.includes('wasm') && r.epochSeconds);
+  const headline = [`MLP epoch (60k images, batch 128): ${n2.epochSeconds.toFixed(2)} s on 2 threads, ${(100 * n2.testAccuracy).toFixed(2)}% test accuracy after ${epochs} epochs` +
+    (summary.speedupVsTorchBest ? `; ${summary.speedupVsTorchBest.toFixed(2)}x PyTorch in its best thread setting` : '') +
+    (tfWasm ? `; ${(tfWasm.epochSeconds / n2.epochSeconds).toFixed(0)}x TensorFlow.js wasm` : '')];
+  const charts = [{
+    id: 'epoch', title: 'Seconds per MLP epoch (log scale; lower is better)', type: 'bar', yLog: true, yLabel: 'seconds per epoch',
+    categories: timed.map((r) => r.name.replace(/ \(extrapolated from (\d+) batches\)/, ' ($1 batches)').replace('PyTorch 1.13, ', 'PyTorch ')),
+    series: [{ name: 's/epoch', values: timed.map((r) => r.epochSeconds) }],
+  }];
+  const tables = [{
+    title: 'MLP 784-256-128-10 on Fashion-MNIST, Adam, batch 128',
+    columns: ['contender', 's/epoch', 'samples/s', 'test accuracy', 'max event-loop delay ms', 'RSS epoch 2 MiB', 'RSS last MiB'],
+    rows: rows.map((r) => [r.name, r.epochSeconds !== undefined ? +r.epochSeconds.toFixed(3) : '-', r.samplesPerSecond ? Math.round(r.samplesPerSecond) : '-',
+      r.testAccuracy ? `${(100 * r.testAccuracy).toFixed(2)}%` : '-', r.maxEventLoopDelayMs !== undefined ? +r.maxEventLoopDelayMs.toFixed(1) : '-',
+      r.rssEpoch2MiB ? +r.rssEpoch2MiB.toFixed(1) : '-', r.rssLastMiB ? +r.rssLastMiB.toFixed(1) : '-']),
+  }];
+  const file = lib.save('train', { quick, epochs, rows, summary, raw, headline, charts, tables });
   console.log(`saved ${file}`);
 }
 
