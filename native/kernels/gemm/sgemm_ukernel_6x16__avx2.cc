@@ -5,6 +5,8 @@
 // packed panels are zero-padded, so the arithmetic is the same for every tile.
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "kernels/gemm/sgemm_kernels.h"
 #include "kernels/gemm/sgemm_pack.h"
 
@@ -264,7 +266,7 @@ void pack_a_6__avx2(bool trans, int64_t mc, int64_t kc, const float* a, int64_t 
       float* d = dst + p * kMR;
       for (int64_t i0 = 0; i0 < full; i0 += kMR, d += kMR * kc) {
         _mm_storeu_ps(d, _mm_loadu_ps(src + i0));
-        _mm_store_sd(reinterpret_cast<double*>(d + 4), _mm_load_sd(reinterpret_cast<const double*>(src + i0 + 4)));
+        std::memcpy(d + 4, src + i0 + 4, 2 * sizeof(float));  // one 8-byte move, with no alignment assumed
       }
     }
   } else {
