@@ -164,16 +164,22 @@ async function run({ quick, args }) {
     categories: timed.map((r) => r.name), series: [{ name: 's/epoch', values: timed.map((r) => r.epoch) }],
   }, {
     id: 'kernels', title: 'Conv kernels at the model\'s shapes (batch 128): GFLOPS', type: 'bar', yLabel: 'GFLOPS',
-    categories: [...new Set(kernels.map((k) => `${k.layer} ${k.pass}`))],
+    categories: [...new Set(kernels.map(kernelLabel))],
     series: [...new Set(kernels.map((k) => k.threads))].map((t) => ({
       name: `${t} thread${t > 1 ? 's' : ''}`,
-      values: [...new Set(kernels.map((k) => `${k.layer} ${k.pass}`))].map((c) => kernels.find((k) => `${k.layer} ${k.pass}` === c && k.threads === t)?.gflops ?? NaN),
+      values: [...new Set(kernels.map(kernelLabel))].map((c) => kernels.find((k) => kernelLabel(k) === c && k.threads === t)?.gflops ?? NaN),
     })),
   }];
   const tables = [{ title: 'CNN on Fashion-MNIST (batch 128, Adam)', columns: ['contender', 's/epoch', 'measured as', 'test accuracy', 'x PyTorch'],
     rows: rows.map((r) => [r.name, r.epoch ? +r.epoch.toFixed(1) : '-', r.how, r.acc ? `${(100 * r.acc).toFixed(2)}%` : '-', r.vsTorch ? `${r.vsTorch.toFixed(2)}x` : '-']) }];
   const file = lib.save('cnn', { quick, kernels, runs, summary: rows, headline, charts, tables });
   console.log(`saved ${file}`);
+}
+
+/** 'conv2 dW' for a chart axis: the layer's short name and the pass. */
+function kernelLabel(k) {
+  const pass = { forward: 'fwd', 'input grad': 'dX', 'weight grad': 'dW' }[k.pass] || k.pass;
+  return `${k.layer.split(' ')[0]} ${pass}`;
 }
 
 module.exports = { run };

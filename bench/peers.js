@@ -76,12 +76,12 @@ function tfMatmul(peer, { m, n, k, transA = false, transB = false }) {
 /** One Adam step over n parameters in TensorFlow.js (tf.train.adam applyGradients). */
 function tfAdamStep(peer, n, { lr = 1e-3 } = {}) {
   const { tf } = peer;
-  const w = tf.variable(tf.randomNormal([n]), true, 'w');
+  const w = tf.variable(tf.randomNormal([n]), true); // tfjs names it uniquely
   const g = tf.randomNormal([n], 0, 1e-3);
   const opt = tf.train.adam(lr);
   return async () => {
     await useTf(peer);
-    opt.applyGradients({ w: g });
+    opt.applyGradients({ [w.name]: g });
     await w.data();
   };
 }

@@ -153,7 +153,7 @@ function writeReport(dir = resultsDir) {
   const headlines = results.flatMap((r) => (r.headline || []).map((h) => `<li><b>${esc(r.name)}</b>: ${esc(h)}</li>`));
   for (const r of results) {
     let html = `<section><h2>${esc(r.name)}</h2>`;
-    if (r.summary) html += `<p class="summary">${esc(r.summary)}</p>`;
+    if (typeof r.summary === 'string') html += `<p class="summary">${esc(r.summary)}</p>`;
     for (const chart of r.charts || []) {
       const svg = renderChart(chart);
       fs.writeFileSync(path.join(dir, `${r.name}-${chart.id}.svg`), svg);
