@@ -85,6 +85,21 @@ float as_float(const Args& args, size_t i, const char* name) {
   return static_cast<float>(d);
 }
 
+// A step function takes `n` arguments and, optionally, one more: the Int32Array of segments.
+void expect_step_args(const Args& args, size_t n) {
+  args.expect_count(n, true);
+  if (args.count() > n + 1) args.type_error("expected at most " + std::to_string(n + 1) + " arguments, got " + std::to_string(args.count()));
+}
+
+// beta1 and beta2 at arguments i and i+1, with 1 - beta computed in double (rounding beta to float
+// first is off by ~1e-5 for 0.999).
+void read_betas(const Args& args, size_t i, OptimHyper* h) {
+  h->beta1 = as_float(args, i, "beta1");
+  h->one_minus_beta1 = static_cast<float>(1.0 - args.number(i, "beta1"));
+  h->beta2 = as_float(args, i + 1, "beta2");
+  h->one_minus_beta2 = static_cast<float>(1.0 - args.number(i + 1, "beta2"));
+}
+
 // Parses p, g and up to three state buffers (names, optional flags), checks them, and runs `fn`.
 void run_step(const Args& args, const Napi::CallbackInfo& info, OptimStepFn fn, std::initializer_list<std::pair<const char*, bool>> state,
               const OptimHyper& h, size_t seg_index) {
@@ -141,8 +156,7 @@ void run_step(const Args& args, const Napi::CallbackInfo& info, OptimStepFn fn, 
 // Options come after the buffers; `first` is the index of the first option.
 Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   Args a(info, "sgdStep");
-  a.expect_count(11, true);
-  if (info.Length() > 12) a.type_error("expected at most 12 arguments, got " + std::to_string(info.Length()));
+  expect_step_args(a, 11);
   OptimHyper h;
   h.lr = as_float(a, 3, "lr");
   h.momentum = as_float(a, 4, "momentum");
@@ -163,8 +177,7 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
 
 Napi::Value AdagradStep(const Napi::CallbackInfo& info) {
   Args a(info, "adagradStep");
-  a.expect_count(7, true);
-  if (info.Length() > 8) a.type_error("expected at most 8 arguments, got " + std::to_string(info.Length()));
+  expect_step_args(a, 7);
   OptimHyper h;
   h.clr = as_float(a, 3, "clr");
   h.eps = as_float(a, 4, "eps");
@@ -176,8 +189,7 @@ Napi::Value AdagradStep(const Napi::CallbackInfo& info) {
 
 Napi::Value RmspropStep(const Napi::CallbackInfo& info) {
   Args a(info, "rmspropStep");
-  a.expect_count(11, true);
-  if (info.Length() > 12) a.type_error("expected at most 12 arguments, got " + std::to_string(info.Length()));
+  expect_step_args(a, 11);
   OptimHyper h;
   h.lr = as_float(a, 5, "lr");
   h.alpha = as_float(a, 6, "alpha");
@@ -194,8 +206,7 @@ Napi::Value RmspropStep(const Napi::CallbackInfo& info) {
 
 Napi::Value AdadeltaStep(const Napi::CallbackInfo& info) {
   Args a(info, "adadeltaStep");
-  a.expect_count(9, true);
-  if (info.Length() > 10) a.type_error("expected at most 10 arguments, got " + std::to_string(info.Length()));
+  expect_step_args(a, 9);
   OptimHyper h;
   h.lr = as_float(a, 4, "lr");
   h.rho = as_float(a, 5, "rho");
@@ -209,13 +220,9 @@ Napi::Value AdadeltaStep(const Napi::CallbackInfo& info) {
 
 Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   Args a(info, "adamStep");
-  a.expect_count(13, true);
-  if (info.Length() > 14) a.type_error("expected at most 14 arguments, got " + std::to_string(info.Length()));
+  expect_step_args(a, 13);
   OptimHyper h;
-  h.beta1 = as_float(a, 5, "beta1");
-  h.one_minus_beta1 = static_cast<float>(1.0 - a.number(5, "beta1"));
-  h.beta2 = as_float(a, 6, "beta2");
-  h.one_minus_beta2 = static_cast<float>(1.0 - a.number(6, "beta2"));
+  read_betas(a, 5, &h);
   h.eps = as_float(a, 7, "eps");
   h.weight_decay = as_float(a, 8, "weightDecay");
   h.decay_factor = as_float(a, 9, "decayFactor");
@@ -231,13 +238,9 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
 
 Napi::Value AdamaxStep(const Napi::CallbackInfo& info) {
   Args a(info, "adamaxStep");
-  a.expect_count(10, true);
-  if (info.Length() > 11) a.type_error("expected at most 11 arguments, got " + std::to_string(info.Length()));
+  expect_step_args(a, 10);
   OptimHyper h;
-  h.beta1 = as_float(a, 4, "beta1");
-  h.one_minus_beta1 = static_cast<float>(1.0 - a.number(4, "beta1"));
-  h.beta2 = as_float(a, 5, "beta2");
-  h.one_minus_beta2 = static_cast<float>(1.0 - a.number(5, "beta2"));
+  read_betas(a, 4, &h);
   h.eps = as_float(a, 6, "eps");
   h.weight_decay = as_float(a, 7, "weightDecay");
   h.clr = as_float(a, 8, "clr");
@@ -248,13 +251,9 @@ Napi::Value AdamaxStep(const Napi::CallbackInfo& info) {
 
 Napi::Value NadamStep(const Napi::CallbackInfo& info) {
   Args a(info, "nadamStep");
-  a.expect_count(12, true);
-  if (info.Length() > 13) a.type_error("expected at most 13 arguments, got " + std::to_string(info.Length()));
+  expect_step_args(a, 12);
   OptimHyper h;
-  h.beta1 = as_float(a, 4, "beta1");
-  h.one_minus_beta1 = static_cast<float>(1.0 - a.number(4, "beta1"));
-  h.beta2 = as_float(a, 5, "beta2");
-  h.one_minus_beta2 = static_cast<float>(1.0 - a.number(5, "beta2"));
+  read_betas(a, 4, &h);
   h.eps = as_float(a, 6, "eps");
   h.weight_decay = as_float(a, 7, "weightDecay");
   h.bc2 = as_float(a, 8, "bc2");
@@ -267,13 +266,9 @@ Napi::Value NadamStep(const Napi::CallbackInfo& info) {
 
 Napi::Value RadamStep(const Napi::CallbackInfo& info) {
   Args a(info, "radamStep");
-  a.expect_count(14, true);
-  if (info.Length() > 15) a.type_error("expected at most 15 arguments, got " + std::to_string(info.Length()));
+  expect_step_args(a, 14);
   OptimHyper h;
-  h.beta1 = as_float(a, 4, "beta1");
-  h.one_minus_beta1 = static_cast<float>(1.0 - a.number(4, "beta1"));
-  h.beta2 = as_float(a, 5, "beta2");
-  h.one_minus_beta2 = static_cast<float>(1.0 - a.number(5, "beta2"));
+  read_betas(a, 4, &h);
   h.eps = as_float(a, 6, "eps");
   h.weight_decay = as_float(a, 7, "weightDecay");
   double lr = a.number(8, "lr"), bc1 = a.number(9, "bc1"), bc2s = a.number(10, "bc2Sqrt"), rect = a.number(11, "rect");
@@ -287,15 +282,11 @@ Napi::Value RadamStep(const Napi::CallbackInfo& info) {
 
 Napi::Value LionStep(const Napi::CallbackInfo& info) {
   Args a(info, "lionStep");
-  a.expect_count(8, true);
-  if (info.Length() > 9) a.type_error("expected at most 9 arguments, got " + std::to_string(info.Length()));
+  expect_step_args(a, 8);
   OptimHyper h;
   double lr = a.number(3, "lr");
   h.lr = static_cast<float>(lr);
-  h.beta1 = as_float(a, 4, "beta1");
-  h.one_minus_beta1 = static_cast<float>(1.0 - a.number(4, "beta1"));
-  h.beta2 = as_float(a, 5, "beta2");
-  h.one_minus_beta2 = static_cast<float>(1.0 - a.number(5, "beta2"));
+  read_betas(a, 4, &h);
   h.decay_factor = static_cast<float>(1.0 - lr * a.number(6, "weightDecay"));
   h.sign = a.boolean(7, "maximize") ? -1.f : 1.f;
   run_step(a, info, optim_kernels().lion, {{"expAvg", false}}, h, 8);
