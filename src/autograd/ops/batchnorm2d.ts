@@ -27,26 +27,35 @@ function checkChannelVector(name: string, t: Tensor | null, c: number, x: Tensor
  * used and runningMean/runningVar (when given) move by momentum (unbiased variance); in eval the
  * running statistics are used.
  */
+/** The checks every batch-norm entry point makes; returns the sizes and the resolved options. */
+function checkBatchNorm2dArgs(
+  x: Tensor, weight: Tensor | null | undefined, bias: Tensor | null | undefined,
+  runningMean: Tensor | null | undefined, runningVar: Tensor | null | undefined, opts: BatchNorm2dOptions,
+): { n: number; c: number; h: number; w: number; eps: number; momentum: number } {
+  if (!(x instanceof Tensor)) throw new DTypeError(`batchNorm2d: input must be a Tensor, got ${describe(x)}`);
+  if (x.ndim !== 4) throw new ShapeError(`batchNorm2d: input must be 4-D [batch, channels, height, width], got shape ${shapeString(x.shape)}`);
+  const [n, c, h, w] = x.shape;
+  checkChannelVector('weight', weight ?? null, c, x);
+  checkChannelVector('bias', bias ?? null, c, x);
+  checkChannelVector('runningMean', runningMean ?? null, c, x);
+  checkChannelVector('runningVar', runningVar ?? null, c, x);
+  const eps = checkFinite("batchNorm2d: option 'eps'", opts.eps ?? 1e-5);
+  const momentum = checkFinite("batchNorm2d: option 'momentum'", opts.momentum ?? 0.1);
+  if (!(eps > 0)) throw new ValueError(`batchNorm2d: option 'eps' must be > 0, got ${eps}`);
+  if (momentum < 0 || momentum > 1) throw new ValueError(`batchNorm2d: option 'momentum' must be in [0, 1], got ${momentum}`);
+  return { n, c, h, w, eps, momentum };
+}
+
 export function batchNorm2d(
   x: Tensor, weight: Tensor | null, bias: Tensor | null,
   runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNorm2dOptions,
 ): Tensor {
-  if (!(x instanceof Tensor)) throw new DTypeError(`batchNorm2d: input must be a Tensor, got ${describe(x)}`);
-  if (x.ndim !== 4) throw new ShapeError(`batchNorm2d: input must be 4-D [batch, channels, height, width], got shape ${shapeString(x.shape)}`);
-  const [n, c, h, w] = x.shape;
+  const { n, c, h, w, eps, momentum } = checkBatchNorm2dArgs(x, weight, bias, runningMean, runningVar, opts);
   const hw = h * w;
   weight = weight ?? null;
   bias = bias ?? null;
   runningMean = runningMean ?? null;
   runningVar = runningVar ?? null;
-  checkChannelVector('weight', weight, c, x);
-  checkChannelVector('bias', bias, c, x);
-  checkChannelVector('runningMean', runningMean, c, x);
-  checkChannelVector('runningVar', runningVar, c, x);
-  const eps = checkFinite("batchNorm2d: option 'eps'", opts.eps ?? 1e-5);
-  const momentum = checkFinite("batchNorm2d: option 'momentum'", opts.momentum ?? 0.1);
-  if (!(eps > 0)) throw new ValueError(`batchNorm2d: option 'eps' must be > 0, got ${eps}`);
-  if (momentum < 0 || momentum > 1) throw new ValueError(`batchNorm2d: option 'momentum' must be in [0, 1], got ${momentum}`);
   const relu = opts.relu ?? false;
   const be = backend();
   const out = outputArray(x.size);
@@ -106,21 +115,11 @@ export function batchNorm2dReluMaxPool2d(
   runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNorm2dOptions, pool: Pool2dOptions,
 ): Tensor {
   if (!opts.training) return maxPool2d(batchNorm2d(x, weight, bias, runningMean, runningVar, { ...opts, relu: true }), pool);
-  if (!(x instanceof Tensor)) throw new DTypeError(`batchNorm2d: input must be a Tensor, got ${describe(x)}`);
-  if (x.ndim !== 4) throw new ShapeError(`batchNorm2d: input must be 4-D [batch, channels, height, width], got shape ${shapeString(x.shape)}`);
-  const [n, c, h, w] = x.shape;
+  const { n, c, h, w, eps, momentum } = checkBatchNorm2dArgs(x, weight, bias, runningMean, runningVar, opts);
   weight = weight ?? null;
   bias = bias ?? null;
   runningMean = runningMean ?? null;
   runningVar = runningVar ?? null;
-  checkChannelVector('weight', weight, c, x);
-  checkChannelVector('bias', bias, c, x);
-  checkChannelVector('runningMean', runningMean, c, x);
-  checkChannelVector('runningVar', runningVar, c, x);
-  const eps = checkFinite("batchNorm2d: option 'eps'", opts.eps ?? 1e-5);
-  const momentum = checkFinite("batchNorm2d: option 'momentum'", opts.momentum ?? 0.1);
-  if (!(eps > 0)) throw new ValueError(`batchNorm2d: option 'eps' must be > 0, got ${eps}`);
-  if (momentum < 0 || momentum > 1) throw new ValueError(`batchNorm2d: option 'momentum' must be in [0, 1], got ${momentum}`);
   if (n * h * w < 2) throw new ValueError(`batchNorm2d: training needs more than one value per channel, got input ${shapeString(x.shape)}`);
   const g = poolGeometry('maxPool2d', x, pool);
   const be = backend();
