@@ -178,3 +178,39 @@ describe('activations match PyTorch', () => {
     close(sx.logSoftmax().data, fixture.softmax.logSoftmax, 1e-6);
   });
 });
+
+describe('cross-entropy label smoothing', () => {
+  // F.cross_entropy(x, y, label_smoothing=0.2) in PyTorch 1.13.
+  const logits = () => fg.tensor([[1, -0.5, 2], [0.3, 0.2, -1]], undefined, { requiresGrad: true });
+  const torchLoss = 0.738161563873291;
+  const torchRows = [0.604872465133667, 0.871450662612915];
+  const torchGrad = [0.0935247540473938, -0.005027471110224724, -0.08849731087684631, -0.20369839668273926, 0.17444893717765808, 0.02924947813153267];
+
+  it('matches PyTorch for labels and for one-hot targets (values, per row, gradients)', () => {
+    for (const f of [
+      (x: fg.Tensor) => losses.sparseCategoricalCrossEntropy(x, fg.tensor([2, 0]), { labelSmoothing: 0.2 }),
+      (x: fg.Tensor) => losses.crossEntropy(x, fg.tensor([2, 0]), { labelSmoothing: 0.2 }),
+      (x: fg.Tensor) => losses.categoricalCrossEntropy(x, fg.tensor([[0, 0, 1], [1, 0, 0]]), { labelSmoothing: 0.2 }),
+    ]) {
+      const x = logits();
+      const l = f(x);
+      expect(l.item()).toBeCloseTo(torchLoss, 5);
+      l.backward();
+      Array.from(x.grad!.data).forEach((g, i) => expect(g).toBeCloseTo(torchGrad[i], 5));
+    }
+    const rows = losses.sparseCategoricalCrossEntropy(logits(), fg.tensor([2, 0]), { labelSmoothing: 0.2, reduction: 'none' });
+    Array.from(rows.data).forEach((v, i) => expect(v).toBeCloseTo(torchRows[i], 5));
+    // 0 is the plain loss.
+    expect(losses.sparseCategoricalCrossEntropy(logits(), fg.tensor([2, 0]), { labelSmoothing: 0 }).item())
+      .toBeCloseTo(losses.sparseCategoricalCrossEntropy(logits(), fg.tensor([2, 0])).item(), 6);
+  });
+
+  it('checks the option and the labels', () => {
+    const y = fg.tensor([2, 0]);
+    expect(() => losses.sparseCategoricalCrossEntropy(logits(), y, { labelSmoothing: 1.5 })).toThrow(/'labelSmoothing' must be in \[0, 1\], got 1.5/);
+    expect(() => losses.sparseCategoricalCrossEntropy(logits(), y, { labelSmoothing: -0.1 })).toThrow(fg.ValueError);
+    expect(() => losses.categoricalCrossEntropy(logits(), fg.tensor([[0, 0, 1], [1, 0, 0]]), { labelSmoothing: '0.1' as never })).toThrow(fg.DTypeError);
+    expect(() => losses.sparseCategoricalCrossEntropy(logits(), fg.tensor([3, 0]), { labelSmoothing: 0.1 })).toThrow(/label 3 at index 0 is not a class id/);
+    expect(() => losses.sparseCategoricalCrossEntropy(logits(), fg.tensor([0.5, 0]), { labelSmoothing: 0.1 })).toThrow(fg.ValueError);
+  });
+});

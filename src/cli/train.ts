@@ -3,14 +3,18 @@
 // With --json, stdout carries exactly one JSON object per epoch and nothing else.
 import '../train';
 import * as optim from '../optim';
+import * as losses from '../losses';
 import { data } from '..';
-import { modelRegistry } from '../train/models';
+import { AUGMENTATIONS, augmentation, modelRegistry, type Augmentation } from '../train/models';
 import type { Callback, Logs } from '../train/callbacks';
 import { ProgressBar } from '../train/progress';
 import { lrScheduler } from '../train/callbacks';
 import { backend } from '../backend';
 import { manualSeed } from '../tensor/random';
 import type { Tensor } from '../tensor/tensor';
+import type { Module } from '../nn/module';
+import type { Dataset } from '../data/dataset';
+import type { History } from '../train/fit';
 import { ValueError } from '../errors';
 
 type OptimizerFactory = (params: Tensor[], lr: number, weightDecay: number) => optim.Optimizer;
@@ -49,6 +53,10 @@ after the first; a constant lr gives 88.4%, with 88.6% at its best epoch).
   --weight-decay X    weight decay (default 0)
   --schedule NAME     learning-rate schedule: cosine (default: cosine annealing per batch from --lr
                       down to 0 over all epochs) or none (constant lr)
+  --label-smoothing X cross-entropy label smoothing in [0, 1) (default 0)
+  --augment LIST      training-data augmentation for image models: none, or a comma list of
+                      ${AUGMENTATIONS.join(', ')} (flip: random left-right flips; translate: random shifts of up to
+                      2 pixels, zero-filled), seeded by --seed (default: ${Object.entries(modelRegistry).filter(([, e]) => e.inputShape === 'image').map(([k, e]) => `${k} ${e.defaultAugment.join(',') || 'none'}`).join('; ')})
   --threads N         native threads (default: the cores this process may use)
   --seed S            seed of the weights and the shuffling (default 1)
   --save FILE         save the trained model as safetensors (weights + architecture; fastgrad.load reads it)
@@ -71,11 +79,14 @@ export interface TrainArgs {
   save?: string;
   json: boolean;
   schedule: 'none' | 'cosine';
+  labelSmoothing: number;
+  /** Undefined: the model's defaultAugment. */
+  augment?: Augmentation[];
 }
 
 /** Parses argv; throws ValueError with a message for the user on a bad option. */
 export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
-  const args: TrainArgs = { model: 'mlp', epochs: DEFAULT_EPOCHS, batchSize: 128, lr: 1e-3, optimizer: 'adam', weightDecay: 0, seed: 1, json: false, schedule: 'cosine' };
+  const args: TrainArgs = { model: 'mlp', epochs: DEFAULT_EPOCHS, batchSize: 128, lr: 1e-3, optimizer: 'adam', weightDecay: 0, seed: 1, json: false, schedule: 'cosine', labelSmoothing: 0 };
   const int = (name: string, v: string, min: number): number => {
     const n = Number(v);
     if (v.trim() === '' || !Number.isInteger(n) || n < min) throw new ValueError(`--${name} must be an integer >= ${min}, got '${v}'`);
@@ -134,11 +145,58 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
         args.schedule = v;
         break;
       }
+      case '--label-smoothing': {
+        const v = num('label-smoothing', take(), false);
+        if (v >= 1) throw new ValueError(`--label-smoothing must be in [0, 1), got '${v}'`);
+        args.labelSmoothing = v;
+        break;
+      }
+      case '--augment': {
+        const v = take();
+        const list = v === 'none' ? [] : v.split(',').map((t) => t.trim());
+        if (list.length === 0 && v !== 'none' || list.some((t) => !(AUGMENTATIONS as string[]).includes(t))) {
+          throw new ValueError(`--augment must be none or a comma list of ${AUGMENTATIONS.join(', ')}, got '${v}'`);
+        }
+        args.augment = [...new Set(list)] as Augmentation[];
+        break;
+      }
       default:
         throw new ValueError(`unknown option '${argv[i]}'`);
     }
   }
+  if (args.augment?.length && modelRegistry[args.model].inputShape !== 'image') {
+    throw new ValueError(`--augment needs an image model (${Object.keys(modelRegistry).filter((k) => modelRegistry[k].inputShape === 'image').join(', ')}), got --model ${args.model}`);
+  }
   return args;
+}
+
+/**
+ * The training recipe of `fastgrad train` (model from the registry seeded by args.seed, the
+ * optimizer, the cosine schedule per batch, the augmentation, the shuffling seed) on given data;
+ * bench/cnn.js runs it too, so the accuracy it reports is the CLI's.
+ */
+export async function trainModel(args: TrainArgs, data: { train: Dataset; test: Dataset }, callbacks: Callback[] = []): Promise<{ model: Module; history: History }> {
+  const { train, test } = data;
+  const entry = modelRegistry[args.model];
+  manualSeed(args.seed);
+  const model = entry.build({ seed: args.seed });
+  const optimizer = OPTIMIZERS[args.optimizer](model.parameters(), args.lr, args.weightDecay);
+  const all = [...callbacks];
+  if (args.schedule === 'cosine') {
+    const steps = Math.ceil(train.x.shape[0] / args.batchSize) * args.epochs;
+    all.push(lrScheduler(new optim.CosineAnnealingLR(optimizer, { tMax: steps }), { perBatch: true }) as Callback);
+  }
+  const augment = entry.inputShape === 'image' ? augmentation(args.augment ?? entry.defaultAugment, args.seed) : null;
+  const labelSmoothing = args.labelSmoothing;
+  const loss = labelSmoothing > 0
+    ? (pred: Tensor, y: Tensor) => losses.sparseCategoricalCrossEntropy(pred, y, { labelSmoothing })
+    : 'sparseCategoricalCrossentropy';
+  const history = await model.fit(train, {
+    epochs: args.epochs, batchSize: args.batchSize, optimizer, loss,
+    metrics: ['accuracy'], validationData: test, seed: args.seed, verbose: 0, callbacks: all,
+    ...(augment ? { augment } : {}),
+  });
+  return { model, history };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -157,16 +215,15 @@ export async function run(argv: string[]): Promise<number> {
   const out = args.json ? process.stderr : process.stdout;
   const say = (s: string) => void out.write(s + '\n');
   if (args.threads !== undefined) backend().setNumThreads(args.threads);
-  manualSeed(args.seed);
   const entry = modelRegistry[args.model];
   const shape = entry.inputShape;
   const { train, test } = args.data ? await data.idx(args.data, { shape }) : await data.fashionMnist({ shape });
-  const model = entry.build({ seed: args.seed });
-  const optimizer = OPTIMIZERS[args.optimizer](model.parameters(), args.lr, args.weightDecay);
   const be = backend();
+  const augment = entry.inputShape === 'image' ? (args.augment ?? entry.defaultAugment) : [];
   if (!args.json) {
     say(
       `fastgrad train: ${entry.description}, ${args.optimizer} lr ${args.lr}${args.schedule === 'cosine' ? ' (cosine)' : ''}, batch ${args.batchSize}, ${args.epochs} epochs, ` +
+        `augmentation ${augment.join('+') || 'none'}, ` +
         `${train.x.shape[0]} training / ${test.x.shape[0]} test samples, backend ${be.name} (${be.isa()}, ${be.numThreads()} threads)`,
     );
   }
@@ -191,15 +248,8 @@ export async function run(argv: string[]): Promise<number> {
     },
   };
   const callbacks: Callback[] = [timer];
-  if (args.schedule === 'cosine') {
-    const steps = Math.ceil(train.x.shape[0] / args.batchSize) * args.epochs;
-    callbacks.push(lrScheduler(new optim.CosineAnnealingLR(optimizer, { tMax: steps }), { perBatch: true }) as Callback);
-  }
   if (!args.json) callbacks.push(new ProgressBar({ notTTY: 'epoch' }));
-  const history = await model.fit(train, {
-    epochs: args.epochs, batchSize: args.batchSize, optimizer, loss: 'sparseCategoricalCrossentropy',
-    metrics: ['accuracy'], validationData: test, seed: args.seed, verbose: 0, callbacks,
-  });
+  const { model, history } = await trainModel(args, { train, test }, callbacks);
   const acc = history.history.valAccuracy;
   const final = acc[acc.length - 1];
   if (args.save) {

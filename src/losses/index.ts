@@ -163,6 +163,31 @@ export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, opt
 export interface CrossEntropyOptions extends LossOptions {
   /** Whether the predictions are logits (default, as PyTorch) or probabilities (Keras's default). */
   fromLogits?: boolean;
+  /**
+   * Label smoothing in [0, 1] (PyTorch's label_smoothing, Keras's label_smoothing): the target becomes
+   * (1 - labelSmoothing) * target + labelSmoothing / classes. Default 0.
+   */
+  labelSmoothing?: number;
+}
+
+function checkLabelSmoothing(name: string, v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number') throw new DTypeError(`${name}: option 'labelSmoothing' must be a number in [0, 1], got ${describe(v)}`);
+  if (!(v >= 0 && v <= 1)) throw new ValueError(`${name}: option 'labelSmoothing' must be in [0, 1], got ${v}`);
+  return v;
+}
+
+/** Smoothed target distributions [n, c] from class ids: 1 - eps + eps / c at the label, eps / c elsewhere. */
+function smoothedOneHot(name: string, labels: Tensor, n: number, c: number, eps: number): Tensor {
+  const t = new Float32Array(n * c).fill(eps / c);
+  for (let i = 0; i < n; i++) {
+    const y = labels.data[i];
+    if (!(Number.isInteger(y) && y >= 0 && y < c)) {
+      throw new ValueError(`${name}: label ${y} at index ${i} is not a class id; labels must be integers in [0, ${c})`);
+    }
+    t[i * c + y] += 1 - eps;
+  }
+  return new Tensor(t, [n, c]);
 }
 
 /** Logits [n, c] checked; probabilities become log-probabilities, whose softmax renormalises them as Keras does. */
@@ -220,6 +245,8 @@ export function sparseCategoricalCrossEntropy(pred: Tensor, labels: Tensor, opts
   if (labels.size !== logits.shape[0] || labels.shape.filter((d) => d !== 1).length > 1) {
     throw new ShapeError(`${name}: target must hold one label per row, [${logits.shape[0]}], got shape ${shapeString(labels.shape)}`);
   }
+  const eps = checkLabelSmoothing(name, opts.labelSmoothing);
+  if (eps > 0) return softmaxCrossEntropy(name, logits, null, smoothedOneHot(name, labels, logits.shape[0], logits.shape[1], eps), reduction);
   return softmaxCrossEntropy(name, logits, labels, null, reduction);
 }
 
@@ -232,11 +259,18 @@ export function categoricalCrossEntropy(pred: Tensor, targets: Tensor, opts: Cro
   if (targets.ndim !== 2 || targets.shape[0] !== logits.shape[0] || targets.shape[1] !== logits.shape[1]) {
     throw new ShapeError(`${name}: target must be ${shapeString(logits.shape)} (one-hot or probabilities), got ${shapeString(targets.shape)}`);
   }
+  const eps = checkLabelSmoothing(name, opts.labelSmoothing);
+  if (eps > 0) {
+    const c = logits.shape[1];
+    const t = new Float32Array(targets.size);
+    for (let i = 0; i < t.length; i++) t[i] = (1 - eps) * targets.data[i] + eps / c;
+    targets = new Tensor(t, targets.shape);
+  }
   return softmaxCrossEntropy(name, logits, null, targets, reduction);
 }
 
 /** PyTorch's F.cross_entropy: labels [batch] (integers) or target probabilities [batch, classes]. */
-export function crossEntropy(logits: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
+export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
   checkTensorArg('crossEntropy', target, 'target');
   return target.ndim === 2 && target.shape[1] === logits.shape?.[1] && logits.shape[1] !== 1
     ? categoricalCrossEntropy(logits, target, opts)

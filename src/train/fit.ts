@@ -56,6 +56,12 @@ export interface FitOptions {
   verbose?: 0 | 1 | 2 | 'auto';
   /** The epoch to start counting from (to resume; default 0). */
   initialEpoch?: number;
+  /**
+   * Applied to each training batch's inputs before the model, in training mode: data augmentation
+   * such as nn.RandomFlip / nn.RandomTranslation (or a Sequential of them). Not applied to the
+   * validation data, and not part of the model (so not saved with it).
+   */
+  augment?: Module;
 }
 
 export interface EvaluateOptions {
@@ -230,6 +236,9 @@ Module.prototype.fit = async function fit(this: Module, data: Dataset, opts: Fit
   const verbose = opts.verbose ?? 'auto';
   if (![0, 1, 2, 'auto'].includes(verbose)) throw new ValueError(`fit: option 'verbose' must be 0, 1, 2 or 'auto', got ${describe(verbose)}`);
   if (opts.seed !== undefined) checkInt("fit: option 'seed'", opts.seed);
+  const augment = opts.augment;
+  if (augment !== undefined && !(augment instanceof Module)) throw new DTypeError(`fit: option 'augment' must be a Module (e.g. nn.RandomFlip), got ${describe(augment)}`);
+  if (augment === this) throw new ValueError("fit: option 'augment' must not be the model itself");
 
   let validation = opts.validationData;
   if (validation !== undefined && opts.validationSplit !== undefined) {
@@ -278,12 +287,13 @@ Module.prototype.fit = async function fit(this: Module, data: Dataset, opts: Fit
     for (let epoch = initialEpoch; epoch < initialEpoch + epochs && !ctx.stopTraining; epoch++) {
       await fire(callbacks, 'onEpochBegin', epoch);
       this.train();
+      augment?.train();
       trainAcc.reset();
       let batch = 0;
       for (const { x, y } of loader) {
         await fire(callbacks, 'onBatchBegin', batch);
         optimizer.zeroGrad();
-        const out = this.forward(x);
+        const out = this.forward(augment ? augment.forward(x) : x);
         const loss = lossFn(out, y);
         loss.backward();
         optimizer.step();

@@ -7,7 +7,17 @@ import { Linear, ReLU, Dropout, Flatten } from '../nn/layers';
 import { Conv2d } from '../nn/conv';
 import { BatchNorm2d } from '../nn/batchnorm2d';
 import { MaxPool2d } from '../nn/pool';
+import { RandomFlip, RandomTranslation } from '../nn/augment';
 import { Generator } from '../tensor/random';
+import { ValueError, describe } from '../errors';
+
+/**
+ * Data augmentation for training an image model (fit's `augment`): 'flip' = a random left-right flip
+ * (Keras RandomFlip('horizontal')), 'translate' = a random shift of up to 2 pixels each way with the
+ * edges filled with 0 (RandomTranslation(2/28, 2/28, fillMode 'constant') at 28x28).
+ */
+export type Augmentation = 'flip' | 'translate';
+export const AUGMENTATIONS: readonly Augmentation[] = ['flip', 'translate'];
 
 export interface ModelOptions {
   /** Seeds the initial weights and dropout masks (the global generator otherwise). */
@@ -22,10 +32,27 @@ export interface ModelEntry {
   build(opts?: ModelOptions): Module;
   inputShape: 'flat' | 'image';
   description: string;
+  /** The augmentation `fastgrad train` uses unless told otherwise (image models). */
+  defaultAugment: Augmentation[];
 }
 
 function gen(seed: number | undefined, salt: number): { generator?: Generator } {
   return seed === undefined ? {} : { generator: new Generator(seed * 1000 + salt) };
+}
+
+/**
+ * The augmentation layers for `augment` (null when empty), to pass as fit's `augment`: kept out of
+ * the model, so its layers (and state-dict names) stay those of the architecture.
+ */
+export function augmentation(augment: Augmentation[], seed?: number): Module | null {
+  if (!Array.isArray(augment) || augment.some((a) => !AUGMENTATIONS.includes(a))) {
+    throw new ValueError(`augmentation: argument 'augment' must be a list of ${AUGMENTATIONS.join(', ')}, got ${describe(augment)}`);
+  }
+  const seedOf = (salt: number) => (seed === undefined ? {} : { seed: seed * 1000 + salt });
+  const layers: Module[] = [];
+  if (augment.includes('flip')) layers.push(new RandomFlip('horizontal', seedOf(21)));
+  if (augment.includes('translate')) layers.push(new RandomTranslation(2 / 28, 2 / 28, { fillMode: 'constant', ...seedOf(22) }));
+  return layers.length ? new Sequential(...layers) : null;
 }
 
 /** 784-256-128-10 with ReLUs (flattening any image input first). */
@@ -54,8 +81,8 @@ function cnn(opts: ModelOptions = {}): Module {
 }
 
 export const modelRegistry: Record<string, ModelEntry> = {
-  mlp: { build: mlp, inputShape: 'flat', description: 'MLP 784-256-128-10 (ReLU)' },
-  cnn: { build: cnn, inputShape: 'image', description: 'CNN: 2 x (conv3x3-BatchNorm-ReLU-maxpool2), dropout 0.25, 3136-128-10' },
+  mlp: { build: mlp, inputShape: 'flat', description: 'MLP 784-256-128-10 (ReLU)', defaultAugment: [] },
+  cnn: { build: cnn, inputShape: 'image', description: 'CNN: 2 x (conv3x3-BatchNorm-ReLU-maxpool2), dropout 0.25, 3136-128-10', defaultAugment: [] },
 };
 
 /** name -> factory (the form the CLI and tune take). */
