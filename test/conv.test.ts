@@ -38,6 +38,11 @@ const convGrid: Geo[] = [
   [1, 3, 5, 5, 2, 5, 5, 1, 1, 0, 0, 1, 1, 1], // kernel = image
   [2, 2, 11, 13, 3, 4, 3, 3, 2, 2, 1, 1, 1, 1], // even kernel, odd strides
   [1, 40, 30, 30, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1], // k * pixels beyond one im2col tile
+  // The direct path (few taps, stride 1): output channels past a block of 8, rows not a multiple of
+  // 8 wide, taps split into blocks (25 = 9 + 9 + 7), padding wider than the kernel.
+  [2, 1, 9, 11, 13, 5, 5, 1, 1, 2, 2, 1, 1, 1],
+  [1, 2, 6, 20, 9, 3, 4, 1, 1, 0, 3, 1, 1, 1],
+  [1, 1, 4, 4, 3, 2, 2, 1, 1, 3, 3, 1, 1, 1],
 ];
 
 function convOut(g: Geo): [number, number] {
@@ -139,7 +144,10 @@ describe.runIf(native)('native conv kernels match the pure-JS oracle on every IS
         }
       }
       // BatchNorm2d + ReLU + MaxPool2d fused, against the JS composition.
-      for (const p of [[4, 3, 8, 8, 2, 2, 2, 2, 0, 0], [2, 2, 7, 9, 3, 3, 2, 1, 1, 1]] as const) {
+      // 2x2/2 shapes cover the vector kernel (eight outputs per vector, rows past the last vector, odd
+      // sizes) and the scalar rows at each plane's end.
+      for (const p of [[4, 3, 8, 8, 2, 2, 2, 2, 0, 0], [2, 3, 28, 28, 2, 2, 2, 2, 0, 0], [3, 2, 14, 14, 2, 2, 2, 2, 0, 0],
+        [2, 2, 7, 9, 2, 2, 2, 2, 0, 0], [2, 2, 7, 9, 3, 3, 2, 1, 1, 1]] as const) {
         const [n, c, h, w, kh, kw, sh, sw, ph, pw] = p;
         const oh = Math.floor((h + 2 * ph - kh) / sh) + 1, ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
         const x = randArray(n * c * h * w, 500), dy = randArray(n * c * oh * ow, 501);
