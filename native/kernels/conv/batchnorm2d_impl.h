@@ -12,18 +12,7 @@
 // the thread count, so results are the same on any number of threads.
 // The including file includes <cmath>, <cstdint>, <cstring>, <vector> and common/thread_pool.h first.
 
-#pragma GCC diagnostic ignored "-Wpsabi"
-typedef float v8f __attribute__((vector_size(32)));
-
-inline v8f load8(const float* p) {
-  v8f v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-inline void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof(v)); }
-inline v8f splat8(float s) { return v8f{s, s, s, s, s, s, s, s}; }
-inline float hsum8(v8f v) { return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])); }
-inline v8f relu8(v8f v) { return v > splat8(0.f) ? v : splat8(0.f); }
+#include "common/vec8.h"
 
 // The pooling window of the fused BatchNorm2d + ReLU + MaxPool2d kernels.
 using PoolGeom = fastgrad::BnPoolGeom;
@@ -298,8 +287,6 @@ void max_pool_plane(const float* in, int64_t h, int64_t w, const PoolGeom& p, fl
 inline bool is_pool_2x2(const PoolGeom& p) {
   return p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.ph == 0 && p.pw == 0;
 }
-
-typedef int32_t v8i __attribute__((vector_size(32)));
 
 void affine_relu_max_pool_2x2(const float* in, int64_t h, int64_t w, const PoolGeom& p, float scale, float shift,
                               float* out, int32_t* idx) {

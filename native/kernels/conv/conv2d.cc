@@ -15,8 +15,7 @@ namespace {
 // the packing inside sgemm reads it from cache.
 constexpr int64_t kColsCapFloats = 64 * 1024;
 
-#pragma GCC diagnostic ignored "-Wpsabi"
-typedef float v8f __attribute__((vector_size(32)));
+#include "common/vec8.h"
 
 // Short row copies and adds, inlined: the rows of a small image are a dozen floats, where a call to
 // memcpy costs more than the copy.

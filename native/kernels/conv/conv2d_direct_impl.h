@@ -4,18 +4,7 @@
 // ISA's copy stays private to its file.
 // The including file includes <cstdint>, <cstring> and kernels/conv/conv2d_direct.h first.
 
-#pragma GCC diagnostic ignored "-Wpsabi"
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-
-inline v8f load8(const float* p) {
-  v8f v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-inline void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof(v)); }
-inline v8f splat8(float s) { return v8f{s, s, s, s, s, s, s, s}; }
-inline float hsum8(v8f v) { return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])); }
+#include "common/vec8.h"
 
 // Output channels per register block of the forward pass: 8 accumulators, the input vector and a
 // broadcast weight fit in the 16 AVX registers.
