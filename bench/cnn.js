@@ -1,5 +1,5 @@
 // The Fashion-MNIST CNN (src/train/models.ts 'cnn': 2 x conv3x3-BatchNorm-ReLU-maxpool2, dropout,
-// 3136-128-10; Adam lr 1e-3, batch 128): seconds per epoch and test accuracy for fastgrad with 1 and
+// 3136-128-10; Adam, batch 128): seconds per epoch and test accuracy for fastgrad with 1 and
 // 2 threads and for the same model in PyTorch (2 threads, OpenBLAS on 1: its best setting here), plus
 // GFLOPS of the conv kernels at the model's shapes.
 //
@@ -23,23 +23,22 @@ function arg(args, name, dflt) {
 /**
  * Times a slice of `sliceBatches` batches (seconds per batch, an epoch extrapolated), and/or trains
  * `epochs` full epochs with exactly the recipe of `fastgrad train --model cnn --epochs N` (its
- * trainModel: seed 1, Adam 1e-3 annealed by cosine per batch, the CLI's default augmentation), timing
- * each epoch and reading its test accuracy, so the figure is the CLI's.
+ * trainModel: seed 1, Adam at the CNN's lr annealed by cosine per batch), timing each epoch and
+ * reading its test accuracy, so the figure is the CLI's.
  */
 async function fastgradRun(fg, threads, { sliceBatches, epochs, train, test }) {
   const be = fg.getBackend('native');
   const prevThreads = be.numThreads();
   be.setNumThreads(threads);
   try {
-    const { models, augmentation, modelRegistry } = require('../dist/train/models.js');
+    const { models, modelRegistry } = require('../dist/train/models.js');
     const { parseTrainArgs, trainModel } = require('../dist/cli/train.js');
     const stepsPerEpoch = Math.ceil(train.x.shape[0] / BATCH);
     const out = { threads };
     if (sliceBatches) {
       const model = models.cnn({ seed: 1 });
-      const opt = new fg.optim.Adam(model.parameters(), { lr: 1e-3 });
-      const augment = augmentation(modelRegistry.cnn.defaultAugment, 1);
-      const fitOpts = { batchSize: BATCH, optimizer: opt, loss: 'sparseCategoricalCrossentropy', seed: 1, verbose: 0, ...(augment ? { augment } : {}) };
+      const opt = new fg.optim.Adam(model.parameters(), { lr: modelRegistry.cnn.recipe.lr });
+      const fitOpts = { batchSize: BATCH, optimizer: opt, loss: 'sparseCategoricalCrossentropy', seed: 1, verbose: 0 };
       // Warm up on a few batches, then time a slice.
       const idx = (start, count) => Array.from({ length: count * BATCH }, (_, i) => (start * BATCH + i) % train.x.shape[0]);
       await model.fit(fg.data.subset(train, idx(0, 3)), { ...fitOpts, epochs: 1 });
@@ -53,7 +52,7 @@ async function fastgradRun(fg, threads, { sliceBatches, epochs, train, test }) {
     }
     if (epochs) {
       const args = parseTrainArgs(['--model', 'cnn', '--epochs', String(epochs), '--batch-size', String(BATCH), '--seed', '1']);
-      out.recipe = `fastgrad train --model cnn --epochs ${epochs} (seed 1, Adam 1e-3 cosine, augmentation ${(args.augment ?? modelRegistry.cnn.defaultAugment).join('+') || 'none'})`;
+      out.recipe = `fastgrad train --model cnn --epochs ${epochs} (seed 1, Adam lr ${args.lr} annealed by cosine per batch)`;
       out.epochs = [];
       let t0 = 0n, seconds = 0;
       const timer = {
@@ -139,7 +138,8 @@ async function run({ quick, args }) {
   if (lib.haveTorch()) {
     console.log(`PyTorch 2 threads, OpenBLAS 1 (slice${torchEpochs ? ` + ${torchEpochs} epochs` : ''}) ...`);
     const dir = fg.data.bundledFashionMnistDir;
-    const r = lib.python('cnn_torch.py', [dir, '2', String(quick ? 10 : 30), String(torchEpochs)], { OPENBLAS_NUM_THREADS: '1' });
+    const { modelRegistry } = require('../dist/train/models.js');
+    const r = lib.python('cnn_torch.py', [dir, '2', String(quick ? 10 : 30), String(torchEpochs), String(modelRegistry.cnn.recipe.lr)], { OPENBLAS_NUM_THREADS: '1' });
     torchRun = { name: `PyTorch ${r.torch} 2 threads`, ...r };
     if (r.epochs.length) {
       torchRun.epochSecondsMedian = lib.stats(r.epochs.map((e) => e.seconds)).median;

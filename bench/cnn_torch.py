@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """The Fashion-MNIST CNN of bench/cnn.js in PyTorch: conv3x3(32)-BN-ReLU-maxpool2 ->
 conv3x3(64)-BN-ReLU-maxpool2 -> flatten -> dropout 0.25 -> linear(3136,128)-ReLU -> linear(128,10),
-Adam lr 1e-3, batch 128. Times `batches` training steps after 3 warm-up steps (seconds per batch and
+Adam, batch 128. Times `batches` training steps after 3 warm-up steps (seconds per batch and
 an epoch extrapolated from them), then optionally trains a fresh model (seed 1) for `epochs` full
-epochs with the recipe of `fastgrad train --model cnn`: Adam 1e-3 annealed to 0 by a cosine schedule
-stepped per batch, cross-entropy with `label_smoothing`, and reports test accuracy per epoch.
-Usage: cnn_torch.py <data dir> <threads> <batches> [epochs] [label_smoothing]; prints one JSON line.
+epochs with the recipe of `fastgrad train --model cnn`: Adam at `lr` (default 1e-3) annealed to 0 by a
+cosine schedule stepped per batch, and reports test accuracy per epoch.
+Usage: cnn_torch.py <data dir> <threads> <batches> [epochs] [lr]; prints one JSON line.
 Run with OPENBLAS_NUM_THREADS=1 (bench/cnn.js sets it), PyTorch's best setting on this machine."""
 import gzip
 import json
@@ -19,7 +19,7 @@ import torch.nn as nn
 
 data_dir, threads, batches = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 epochs = int(sys.argv[4]) if len(sys.argv) > 4 else 0
-label_smoothing = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
+lr = float(sys.argv[5]) if len(sys.argv) > 5 else 1e-3
 torch.set_num_threads(threads)
 torch.manual_seed(1)
 
@@ -48,8 +48,8 @@ def build():
 
 
 model = build()
-opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+opt = torch.optim.Adam(model.parameters(), lr=lr)
+loss_fn = nn.CrossEntropyLoss()
 B = 128
 n = x_train.shape[0]
 steps_per_epoch = (n + B - 1) // B
@@ -75,7 +75,7 @@ result = {'torch': torch.__version__, 'threads': threads, 'timedBatches': batche
           'epochSecondsExtrapolated': per_batch * steps_per_epoch, 'epochs': []}
 torch.manual_seed(1)
 model = build()
-opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+opt = torch.optim.Adam(model.parameters(), lr=lr)
 schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs * steps_per_epoch))
 for e in range(epochs):
     model.train()

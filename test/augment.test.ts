@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as fg from '../src';
 import { nn } from '../src';
 import { gradcheck, param } from './helpers/gradcheck';
-import { augmentation } from '../src/train/models';
+import { augmentation, modelRegistry } from '../src/train/models';
 import { parseTrainArgs } from '../src/cli/train';
 
 /** [n, c, h, w] with x[b, ch, i, j] = 1000 b + 100 ch + 10 i + j (every pixel says where it came from). */
@@ -183,6 +183,12 @@ describe('the CLI recipe', () => {
     expect(() => parseTrainArgs(['--model', 'cnn', '--augment', 'flip,spin'])).toThrow(/--augment must be none or a comma list of flip, translate, got 'flip,spin'/);
     expect(() => parseTrainArgs(['--model', 'cnn', '--augment', ''])).toThrow(/--augment must be none/);
     expect(() => parseTrainArgs(['--augment', 'flip'])).toThrow(/--augment needs an image model \(cnn\), got --model mlp/);
+  });
+
+  it("epochs and lr default to the model's recipe; given ones win", () => {
+    expect(parseTrainArgs([])).toMatchObject({ epochs: modelRegistry.mlp.recipe.epochs, lr: modelRegistry.mlp.recipe.lr, augment: [] });
+    expect(parseTrainArgs(['--model', 'cnn'])).toMatchObject({ epochs: 5, lr: modelRegistry.cnn.recipe.lr });
+    expect(parseTrainArgs(['--lr', '0.01', '--model', 'cnn', '--epochs', '2'])).toMatchObject({ epochs: 2, lr: 0.01 });
   });
 
   it('--label-smoothing parses and checks its value', () => {
