@@ -149,8 +149,7 @@ void macro_kernel(const Call& p, int64_t pc, int64_t kc, bool first_k, bool last
                   int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
   const SgemmKernels& K = *p.kern;
   const int64_t mc_block = balanced_block(i1 - i0, K.mc, K.mr);
-  // An edge split packs at most mr_edge - 1 padding rows, a padded mr-row panel mr - 1.
-  float* packed_a = t_packed_a.reserve(static_cast<size_t>((round_up(mc_block, K.mr) + K.mr) * kc));
+  float* packed_a = t_packed_a.reserve(static_cast<size_t>(round_up(mc_block, K.mr) * kc));
   TileStore st;
   st.alpha = p.alpha;
   st.beta = first_k ? p.beta : 1.0f;
