@@ -38,6 +38,11 @@ const convGrid: Geo[] = [
   [1, 3, 5, 5, 2, 5, 5, 1, 1, 0, 0, 1, 1, 1], // kernel = image
   [2, 2, 11, 13, 3, 4, 3, 3, 2, 2, 1, 1, 1, 1], // even kernel, odd strides
   [1, 40, 30, 30, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1], // k * pixels beyond one im2col tile
+  // The direct path (few taps, stride 1): output channels past a block of 8, rows not a multiple of
+  // 8 wide, taps split into blocks (25 = 9 + 9 + 7), padding wider than the kernel.
+  [2, 1, 9, 11, 13, 5, 5, 1, 1, 2, 2, 1, 1, 1],
+  [1, 2, 6, 20, 9, 3, 4, 1, 1, 0, 3, 1, 1, 1],
+  [1, 1, 4, 4, 3, 2, 2, 1, 1, 3, 3, 1, 1, 1],
 ];
 
 function convOut(g: Geo): [number, number] {
@@ -118,10 +123,11 @@ describe.runIf(native)('native conv kernels match the pure-JS oracle on every IS
       js.globalAvgPool2dForward(ga, gj, 6, 49);
       expectClose(gy, gj, 1e-6, 'global avg pool');
 
-      for (const [n, c, hw] of [[4, 3, 25], [16, 32, 196], [1, 5, 3]]) {
+      // [n, c, 1] and [n, c, L] are BatchNorm1d's shapes (the same kernels serve every rank).
+      for (const [n, c, hw, affine] of [[4, 3, 25, true], [16, 32, 196, true], [1, 5, 3, true], [2, 1, 1, true], [64, 20, 1, false], [8, 3, 7, false]] as const) {
         for (const relu of [false, true]) {
           const x = randArray(n * c * hw, 400).map((v, i) => v * 3 + (i % 7)), dy = randArray(n * c * hw, 401);
-          const gamma = randArray(c, 402), beta = randArray(c, 403);
+          const gamma = affine ? randArray(c, 402) : null, beta = affine ? randArray(c, 403) : null;
           const run = (be: Backend) => {
             const y = new Float32Array(x.length), sm = new Float32Array(c), si = new Float32Array(c);
             const rm = new Float32Array(c).fill(0.5), rv = new Float32Array(c).fill(2);
@@ -139,7 +145,10 @@ describe.runIf(native)('native conv kernels match the pure-JS oracle on every IS
         }
       }
       // BatchNorm2d + ReLU + MaxPool2d fused, against the JS composition.
-      for (const p of [[4, 3, 8, 8, 2, 2, 2, 2, 0, 0], [2, 2, 7, 9, 3, 3, 2, 1, 1, 1]] as const) {
+      // 2x2/2 shapes cover the vector kernel (eight outputs per vector, rows past the last vector, odd
+      // sizes) and the scalar rows at each plane's end.
+      for (const p of [[4, 3, 8, 8, 2, 2, 2, 2, 0, 0], [2, 3, 28, 28, 2, 2, 2, 2, 0, 0], [3, 2, 14, 14, 2, 2, 2, 2, 0, 0],
+        [2, 2, 7, 9, 2, 2, 2, 2, 0, 0], [2, 2, 7, 9, 3, 3, 2, 1, 1, 1]] as const) {
         const [n, c, h, w, kh, kw, sh, sw, ph, pw] = p;
         const oh = Math.floor((h + 2 * ph - kh) / sh) + 1, ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
         const x = randArray(n * c * h * w, 500), dy = randArray(n * c * oh * ow, 501);
@@ -325,7 +334,7 @@ describe('bad input gives typed errors naming the shapes', () => {
     expect(() => maxPool2d(fg.randn([1, 1, 8, 8]), { kernelSize: 2, padding: 2 })).toThrow(fg.ValueError);
     expect(() => new fg.nn.BatchNorm2d(3).forward(fg.randn([2, 4, 3, 3]))).toThrow(/expected 3 channels.*\[2, 4, 3, 3\]/);
     expect(() => new fg.nn.BatchNorm2d(3).forward(fg.randn([2, 3, 3]))).toThrow(fg.ShapeError);
-    expect(() => new fg.nn.BatchNorm2d(3).forward(fg.randn([1, 3, 1, 1]))).toThrow(/more than one value per channel/);
+    expect(() => new fg.nn.BatchNorm2d(3).forward(fg.randn([1, 3, 1, 1]))).toThrow(/more than 1 value per channel/);
   });
   it.runIf(native)('the addon rejects what would reach memory out of bounds', () => {
     const be = native!;

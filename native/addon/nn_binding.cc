@@ -92,66 +92,11 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// batchNormForward(x, gamma|null, beta|null, runMean|null, runVar|null, y, saveMean, saveInvStd,
-//                  n, c, inner, eps, momentum, training)
-Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
-  Args a(info, "batchNormForward");
-  a.expect_count(14);
-  const size_t n = dim(a, 8, "n"), c = dim(a, 9, "c"), inner = dim(a, 10, "inner");
-  const size_t total = checked_mul(checked_mul(n, c), inner);
-  F32 x = a.f32(0, "x", total);
-  F32 gamma = a.f32_or_null(1, "gamma");
-  if (gamma.data) gamma = a.f32(1, "gamma", c);
-  F32 beta = a.f32_or_null(2, "beta");
-  if (beta.data) beta = a.f32(2, "beta", c);
-  F32 rm = a.f32_or_null(3, "runMean");
-  if (rm.data) rm = a.f32(3, "runMean", c);
-  F32 rv = a.f32_or_null(4, "runVar");
-  if (rv.data) rv = a.f32(4, "runVar", c);
-  F32 y = a.f32(5, "y", total);
-  F32 sm = a.f32(6, "saveMean", c);
-  F32 si = a.f32(7, "saveInvStd", c);
-  const double eps = a.number(11, "eps");
-  if (!(eps >= 0.0)) a.range_error("argument 'eps' must be >= 0");
-  const double momentum = a.number(12, "momentum");
-  if (!(momentum >= 0.0 && momentum <= 1.0)) a.range_error("argument 'momentum' must be in [0, 1]");
-  const bool training = a.boolean(13, "training");
-  nn::batch_norm_forward(x.data, gamma.data, beta.data, rm.data, rv.data, y.data, sm.data, si.data, n, c, inner, eps,
-                         momentum, training);
-  return info.Env().Undefined();
-}
-
-// batchNormBackward(x, gamma|null, saveMean, saveInvStd, dy, dx|null, dgamma|null, dbeta|null, n, c, inner, training)
-Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
-  Args a(info, "batchNormBackward");
-  a.expect_count(12);
-  const size_t n = dim(a, 8, "n"), c = dim(a, 9, "c"), inner = dim(a, 10, "inner");
-  const size_t total = checked_mul(checked_mul(n, c), inner);
-  F32 x = a.f32(0, "x", total);
-  F32 gamma = a.f32_or_null(1, "gamma");
-  if (gamma.data) gamma = a.f32(1, "gamma", c);
-  F32 sm = a.f32(2, "saveMean", c);
-  F32 si = a.f32(3, "saveInvStd", c);
-  F32 dy = a.f32(4, "dy", total);
-  F32 dx = a.f32_or_null(5, "dx");
-  if (dx.data) dx = a.f32(5, "dx", total);
-  F32 dg = a.f32_or_null(6, "dgamma");
-  if (dg.data) dg = a.f32(6, "dgamma", c);
-  F32 dbt = a.f32_or_null(7, "dbeta");
-  if (dbt.data) dbt = a.f32(7, "dbeta", c);
-  const bool training = a.boolean(11, "training");
-  nn::batch_norm_backward(x.data, gamma.data, sm.data, si.data, dy.data, dx.data, dg.data, dbt.data, n, c, inner,
-                          training);
-  return info.Env().Undefined();
-}
-
 void init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmaxCrossEntropy", Napi::Function::New(env, SoftmaxCrossEntropy));
   exports.Set("linearForward", Napi::Function::New(env, LinearForward));
   exports.Set("linearBackward", Napi::Function::New(env, LinearBackward));
   exports.Set("dropout", Napi::Function::New(env, Dropout));
-  exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForward));
-  exports.Set("batchNormBackward", Napi::Function::New(env, BatchNormBackward));
 }
 
 }  // namespace

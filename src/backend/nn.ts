@@ -44,29 +44,4 @@ export interface NNOps {
    * the backward pass is the same call on the output gradient. p in [0, 1]; seed a uint32.
    */
   dropout(src: Float32Array, dst: Float32Array, n: number, p: number, seed: number): void;
-
-  /**
-   * BatchNorm over x [n, c, inner] (inner = 1 for BatchNorm1d on [n, c]) per channel c.
-   * training: normalises with the batch statistics and, when runMean/runVar are non-null, updates
-   * them with `momentum` (running variance unbiased, as PyTorch); else uses the running statistics.
-   * gamma/beta may be null (affine = false). Writes the mean and 1/sqrt(var + eps) used to
-   * saveMean[c], saveInvStd[c].
-   */
-  batchNormForward(
-    x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null,
-    runMean: Float32Array | null, runVar: Float32Array | null, y: Float32Array,
-    saveMean: Float32Array, saveInvStd: Float32Array,
-    n: number, c: number, inner: number, eps: number, momentum: number, training: boolean,
-  ): void;
-
-  /**
-   * BatchNorm backward from the saved statistics: dx (through the batch statistics when `training`),
-   * dgamma = sum(dy * xhat), dbeta = sum(dy). dx, dgamma, dbeta may be null (skipped); dgamma and
-   * dbeta are overwritten.
-   */
-  batchNormBackward(
-    x: Float32Array, gamma: Float32Array | null, saveMean: Float32Array, saveInvStd: Float32Array, dy: Float32Array,
-    dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null,
-    n: number, c: number, inner: number, training: boolean,
-  ): void;
 }

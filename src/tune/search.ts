@@ -80,6 +80,12 @@ function inThread(objective: Objective): Executor {
   };
 }
 
+// One overload per kind of target: TypeScript types a lambda's parameters from an overload, not from
+// a union of function types, so `search((c) => ...)` gets c: Config.
+export async function search(target: Objective, space: Space, options?: SearchOptions): Promise<SearchResult>;
+export async function search(target: ModelFactory, space: Space, options?: SearchOptions): Promise<SearchResult>;
+export async function search(target: ObjectiveModule, space: Space, options?: SearchOptions): Promise<SearchResult>;
+export async function search(target: SearchTarget, space: Space, options?: SearchOptions): Promise<SearchResult>;
 export async function search(target: SearchTarget, space: Space, options: SearchOptions = {}): Promise<SearchResult> {
   if (options === null || typeof options !== 'object') throw new DTypeError(`tune.search: options must be an object, got ${describe(options)}`);
   const sp = new SearchSpace(space);

@@ -3,28 +3,57 @@
 // register). Included only inside an anonymous namespace, so each ISA's copy stays private to its
 // file. The loops are memory-bound; the vectors keep the per-element work (masking by the ReLU,
 // the two sums) branch-free.
-// The including file includes <cmath>, <cstdint>, <cstring> and common/thread_pool.h first.
+//
+// Every pass walks the activation image by image, channel by channel: the order it lies in memory
+// (NCHW), so the hardware prefetcher streams it. (Channel by channel across images reads one short
+// plane, then jumps a whole image ahead: a dozen cache lines per jump at conv2's size, which
+// leaves the loop waiting on memory latency.) Per-channel sums are accumulated per task of whole
+// images and added up after, in a fixed order: the task split depends on the sizes only, not on
+// the thread count, so results are the same on any number of threads.
+// The including file includes <cmath>, <cstdint>, <cstring>, <vector> and common/thread_pool.h first.
 
-#pragma GCC diagnostic ignored "-Wpsabi"
-typedef float v8f __attribute__((vector_size(32)));
-
-inline v8f load8(const float* p) {
-  v8f v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-inline void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof(v)); }
-inline v8f splat8(float s) { return v8f{s, s, s, s, s, s, s, s}; }
-inline float hsum8(v8f v) { return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])); }
-inline v8f relu8(v8f v) { return v > splat8(0.f) ? v : splat8(0.f); }
+#include "common/vec8.h"
 
 // The pooling window of the fused BatchNorm2d + ReLU + MaxPool2d kernels.
 using PoolGeom = fastgrad::BnPoolGeom;
 
-// Channels per task such that each task has enough elements to be worth a thread.
-inline size_t channel_grain(int64_t per_channel) {
-  int64_t g = per_channel > 0 ? (32768 + per_channel - 1) / per_channel : 1;
-  return static_cast<size_t>(g < 1 ? 1 : g);
+// The image-major task split: tasks of whole images, each at least ~64K elements, at most 32 (enough
+// to balance two to sixteen threads).
+inline int64_t image_tasks(int64_t n, int64_t per_image) {
+  int64_t t = n * per_image / 65536;
+  if (t > 32) t = 32;
+  if (t > n) t = n;
+  return t < 1 ? 1 : t;
+}
+
+// Runs fn(img, task) for every image, tasks of contiguous images spread over the pool.
+template <typename F>
+void for_images(int64_t n, int64_t tasks, const F& fn) {
+  auto run = [&](int t) {
+    for (int64_t img = n * t / tasks; img < n * (t + 1) / tasks; ++img) fn(img, t);
+  };
+  if (tasks <= 1) {
+    run(0);
+    return;
+  }
+  fastgrad::parallel_for(static_cast<int>(tasks), run);
+}
+
+// Per-channel sums of kWidth terms over every plane: plane(img, ch, acc) adds one plane's terms to
+// acc[0 .. kWidth); out[ch * kWidth + k] receives the totals.
+template <int kWidth, typename F>
+void channel_sums(int64_t n, int64_t c, int64_t hw, const F& plane, double* out) {
+  const int64_t tasks = image_tasks(n, c * hw);
+  std::vector<double> partial(static_cast<size_t>(tasks * c * kWidth), 0.0);
+  for_images(n, tasks, [&](int64_t img, int t) {
+    double* acc = partial.data() + t * c * kWidth;
+    for (int64_t ch = 0; ch < c; ++ch) plane(img, ch, acc + ch * kWidth);
+  });
+  for (int64_t i = 0; i < c * kWidth; ++i) {
+    double total = 0;
+    for (int64_t t = 0; t < tasks; ++t) total += partial[static_cast<size_t>(t * c * kWidth + i)];
+    out[i] = total;
+  }
 }
 
 // y = x * scale + shift (then ReLU) over one plane.
@@ -43,86 +72,139 @@ inline void affine_plane(const float* x, float* y, int64_t hw, float scale, floa
   }
 }
 
+// The batch statistics of every channel, the running statistics updated, and the affine map
+// y = x * scale[ch] + shift[ch] that normalises (with gamma and beta).
+void batch_stats(int64_t n, int64_t c, int64_t hw, const float* x, const float* gamma, const float* beta, float eps,
+                 float momentum, float* save_mean, float* save_invstd, float* running_mean, float* running_var,
+                 float* scale, float* shift) {
+  // Sums of (x - s) and its square, with s the channel's first value so that a large mean does not
+  // cancel the variance away; float within a plane, double across planes.
+  std::vector<double> sums(static_cast<size_t>(2 * c));
+  channel_sums<2>(n, c, hw, [&](int64_t img, int64_t ch, double* acc) {
+    const float s = x[ch * hw];
+    const float* p = x + (img * c + ch) * hw;
+    const v8f vs = splat8(s);
+    v8f a1 = splat8(0.f), a2 = splat8(0.f);
+    int64_t i = 0;
+    for (; i + 8 <= hw; i += 8) {
+      const v8f d = load8(p + i) - vs;
+      a1 += d;
+      a2 += d * d;
+    }
+    float t1 = hsum8(a1), t2 = hsum8(a2);
+    for (; i < hw; ++i) {
+      const float d = p[i] - s;
+      t1 += d;
+      t2 += d * d;
+    }
+    acc[0] += t1;
+    acc[1] += t2;
+  }, sums.data());
+  const int64_t m = n * hw;
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const double mean_shifted = sums[2 * ch] / static_cast<double>(m);
+    double var = sums[2 * ch + 1] / static_cast<double>(m) - mean_shifted * mean_shifted;
+    if (var < 0) var = 0;
+    const double mean = mean_shifted + x[ch * hw];
+    const float invstd = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps)));
+    save_mean[ch] = static_cast<float>(mean);
+    save_invstd[ch] = invstd;
+    if (running_mean) running_mean[ch] = (1.f - momentum) * running_mean[ch] + momentum * static_cast<float>(mean);
+    if (running_var) {
+      const double unbiased = m > 1 ? var * static_cast<double>(m) / static_cast<double>(m - 1) : var;
+      running_var[ch] = (1.f - momentum) * running_var[ch] + momentum * static_cast<float>(unbiased);
+    }
+    scale[ch] = (gamma ? gamma[ch] : 1.f) * invstd;
+    shift[ch] = (beta ? beta[ch] : 0.f) - static_cast<float>(mean) * scale[ch];
+  }
+}
+
 void bn_forward_train(int64_t n, int64_t c, int64_t hw, const float* x, const float* gamma, const float* beta, float eps,
                       float momentum, bool relu, float* y, float* save_mean, float* save_invstd, float* running_mean,
                       float* running_var) {
-  const int64_t m = n * hw;
-  fastgrad::parallel_range(static_cast<size_t>(c), channel_grain(m), 1, [&](size_t b, size_t e) {
-    for (size_t cu = b; cu < e; ++cu) {
-      const int64_t ch = static_cast<int64_t>(cu);
-      // Sums of (x - shift) and its square, shifted by the channel's first value so that a large
-      // mean does not cancel the variance away; float within a plane, double across planes.
-      const float shift = x[ch * hw];
-      const v8f vshift = splat8(shift);
-      double s1 = 0, s2 = 0;
-      for (int64_t img = 0; img < n; ++img) {
-        const float* p = x + (img * c + ch) * hw;
-        v8f a1 = splat8(0.f), a2 = splat8(0.f);
-        int64_t i = 0;
-        for (; i + 8 <= hw; i += 8) {
-          const v8f d = load8(p + i) - vshift;
-          a1 += d;
-          a2 += d * d;
-        }
-        float t1 = hsum8(a1), t2 = hsum8(a2);
-        for (; i < hw; ++i) {
-          const float d = p[i] - shift;
-          t1 += d;
-          t2 += d * d;
-        }
-        s1 += t1;
-        s2 += t2;
-      }
-      const double mean_shifted = s1 / static_cast<double>(m);
-      double var = s2 / static_cast<double>(m) - mean_shifted * mean_shifted;
-      if (var < 0) var = 0;
-      const double mean = mean_shifted + shift;
-      const float invstd = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps)));
-      save_mean[ch] = static_cast<float>(mean);
-      save_invstd[ch] = invstd;
-      if (running_mean) running_mean[ch] = (1.f - momentum) * running_mean[ch] + momentum * static_cast<float>(mean);
-      if (running_var) {
-        const double unbiased = m > 1 ? var * static_cast<double>(m) / static_cast<double>(m - 1) : var;
-        running_var[ch] = (1.f - momentum) * running_var[ch] + momentum * static_cast<float>(unbiased);
-      }
-      const float scale = (gamma ? gamma[ch] : 1.f) * invstd;
-      const float sh = (beta ? beta[ch] : 0.f) - static_cast<float>(mean) * scale;
-      for (int64_t img = 0; img < n; ++img) {
-        const int64_t off = (img * c + ch) * hw;
-        affine_plane(x + off, y + off, hw, scale, sh, relu);
-      }
+  std::vector<float> scale(static_cast<size_t>(c)), shift(static_cast<size_t>(c));
+  batch_stats(n, c, hw, x, gamma, beta, eps, momentum, save_mean, save_invstd, running_mean, running_var, scale.data(),
+              shift.data());
+  for_images(n, image_tasks(n, c * hw), [&](int64_t img, int) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const int64_t off = (img * c + ch) * hw;
+      affine_plane(x + off, y + off, hw, scale[ch], shift[ch], relu);
     }
   });
 }
 
 void bn_forward_eval(int64_t n, int64_t c, int64_t hw, const float* x, const float* gamma, const float* beta,
                      const float* running_mean, const float* running_var, float eps, bool relu, float* y) {
-  fastgrad::parallel_range(static_cast<size_t>(c), channel_grain(n * hw), 1, [&](size_t b, size_t e) {
-    for (size_t cu = b; cu < e; ++cu) {
-      const int64_t ch = static_cast<int64_t>(cu);
-      const float invstd = 1.f / std::sqrt(running_var[ch] + eps);
-      const float scale = (gamma ? gamma[ch] : 1.f) * invstd;
-      const float sh = (beta ? beta[ch] : 0.f) - running_mean[ch] * scale;
-      for (int64_t img = 0; img < n; ++img) {
-        const int64_t off = (img * c + ch) * hw;
-        affine_plane(x + off, y + off, hw, scale, sh, relu);
-      }
+  std::vector<float> scale(static_cast<size_t>(c)), shift(static_cast<size_t>(c));
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const float invstd = 1.f / std::sqrt(running_var[ch] + eps);
+    scale[ch] = (gamma ? gamma[ch] : 1.f) * invstd;
+    shift[ch] = (beta ? beta[ch] : 0.f) - running_mean[ch] * scale[ch];
+  }
+  for_images(n, image_tasks(n, c * hw), [&](int64_t img, int) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const int64_t off = (img * c + ch) * hw;
+      affine_plane(x + off, y + off, hw, scale[ch], shift[ch], relu);
     }
   });
 }
 
-// With kMask, dy is masked by the fused ReLU: the output was positive where x * scale + shift > 0,
-// recomputed here from x (the same float operations as the forward) rather than read from memory.
+// The backward's per-channel constants: with sum_dy = sum of the output gradient g and sum_dyx =
+// sum of g * (x - mean) over the channel,
+//   dx = fscale * (g - mdy - (x - mean) * k),   mdy = sum_dy / m,   k = sum_dyx / m * invstd^2
+// (g masked by the fused ReLU, which was positive where x * fscale + fshift > 0).
+struct BackwardConsts {
+  float mean, fscale, fshift, mdy, k;
+};
+
+// From the sums (sums[2 ch] = sum_dy, sums[2 ch + 1] = sum_dyx): dgamma, dbeta and the constants.
+std::vector<BackwardConsts> backward_consts(int64_t c, int64_t m, const double* sums, const float* gamma,
+                                            const float* beta, const float* save_mean, const float* save_invstd,
+                                            float* dgamma, float* dbeta) {
+  std::vector<BackwardConsts> k(static_cast<size_t>(c));
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const float invstd = save_invstd[ch];
+    BackwardConsts& q = k[static_cast<size_t>(ch)];
+    q.mean = save_mean[ch];
+    q.fscale = (gamma ? gamma[ch] : 1.f) * invstd;
+    q.fshift = (beta ? beta[ch] : 0.f) - q.mean * q.fscale;
+    if (dgamma) dgamma[ch] = static_cast<float>(sums[2 * ch + 1] * invstd);
+    if (dbeta) dbeta[ch] = static_cast<float>(sums[2 * ch]);
+    q.mdy = static_cast<float>(sums[2 * ch] / static_cast<double>(m));
+    q.k = static_cast<float>(sums[2 * ch + 1] / static_cast<double>(m)) * invstd * invstd;
+  }
+  return k;
+}
+
+// dx over one plane from its (unmasked) gradient g; with kMask, g is masked by the fused ReLU,
+// recomputed from x (the same float operations as the forward) rather than read from memory.
 template <bool kMask>
-void bn_backward_channel(int64_t n, int64_t c, int64_t hw, int64_t ch, const float* x, const float* dy,
-                         const float* gamma, const float* beta, float mean, float invstd, float* dx, float* dgamma,
-                         float* dbeta) {
-  const v8f vmean = splat8(mean), zero = splat8(0.f);
-  const float fscale = (gamma ? gamma[ch] : 1.f) * invstd;
-  const float fshift = (beta ? beta[ch] : 0.f) - mean * fscale;
-  const v8f vfs = splat8(fscale), vfb = splat8(fshift);
-  double sum_dy = 0, sum_dyx = 0;
-  for (int64_t img = 0; img < n; ++img) {
+inline void backward_plane(const float* xp, const float* gp, int64_t hw, const BackwardConsts& q, float* dp) {
+  const v8f vmean = splat8(q.mean), zero = splat8(0.f), vfs = splat8(q.fscale), vfb = splat8(q.fshift);
+  const v8f vmdy = splat8(q.mdy), vk = splat8(q.k);
+  int64_t i = 0;
+  for (; i + 8 <= hw; i += 8) {
+    const v8f xv = load8(xp + i);
+    v8f g = load8(gp + i);
+    if (kMask) g = xv * vfs + vfb > zero ? g : zero;
+    store8(dp + i, vfs * (g - vmdy - (xv - vmean) * vk));
+  }
+  for (; i < hw; ++i) {
+    const float g = kMask && !(xp[i] * q.fscale + q.fshift > 0.f) ? 0.f : gp[i];
+    dp[i] = q.fscale * (g - q.mdy - (xp[i] - q.mean) * q.k);
+  }
+}
+
+template <bool kMask>
+void bn_backward_impl(int64_t n, int64_t c, int64_t hw, const float* x, const float* dy, const float* gamma,
+                      const float* beta, const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
+                      float* dbeta) {
+  std::vector<double> sums(static_cast<size_t>(2 * c));
+  channel_sums<2>(n, c, hw, [&](int64_t img, int64_t ch, double* acc) {
+    const float mean = save_mean[ch];
+    const float fscale = (gamma ? gamma[ch] : 1.f) * save_invstd[ch];
+    const float fshift = (beta ? beta[ch] : 0.f) - mean * fscale;
+    const v8f vmean = splat8(mean), zero = splat8(0.f), vfs = splat8(fscale), vfb = splat8(fshift);
     const int64_t off = (img * c + ch) * hw;
     const float *xp = x + off, *gp = dy + off;
     v8f a1 = zero, a2 = zero;
@@ -140,78 +222,39 @@ void bn_backward_channel(int64_t n, int64_t c, int64_t hw, int64_t ch, const flo
       t1 += g;
       t2 += g * (xp[i] - mean);
     }
-    sum_dy += t1;
-    sum_dyx += t2;
-  }
-  if (dgamma) dgamma[ch] = static_cast<float>(sum_dyx * invstd);
-  if (dbeta) dbeta[ch] = static_cast<float>(sum_dy);
-  // dx = gamma * invstd * (dy - mean(dy) - (x - mean) * invstd^2 * mean(dy * (x - mean)))
-  const float scale = (gamma ? gamma[ch] : 1.f) * invstd;
-  const float mdy = static_cast<float>(sum_dy / static_cast<double>(n * hw));
-  const float k = static_cast<float>(sum_dyx / static_cast<double>(n * hw)) * invstd * invstd;
-  const v8f vscale = splat8(scale), vmdy = splat8(mdy), vk = splat8(k);
-  for (int64_t img = 0; img < n; ++img) {
-    const int64_t off = (img * c + ch) * hw;
-    const float *xp = x + off, *gp = dy + off;
-    float* dp = dx + off;
-    int64_t i = 0;
-    for (; i + 8 <= hw; i += 8) {
-      v8f g = load8(gp + i);
-      const v8f xv = load8(xp + i);
-      if (kMask) g = xv * vfs + vfb > zero ? g : zero;
-      store8(dp + i, vscale * (g - vmdy - (xv - vmean) * vk));
+    acc[0] += t1;
+    acc[1] += t2;
+  }, sums.data());
+  const std::vector<BackwardConsts> k =
+      backward_consts(c, n * hw, sums.data(), gamma, beta, save_mean, save_invstd, dgamma, dbeta);
+  for_images(n, image_tasks(n, c * hw), [&](int64_t img, int) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const int64_t off = (img * c + ch) * hw;
+      backward_plane<kMask>(x + off, dy + off, hw, k[static_cast<size_t>(ch)], dx + off);
     }
-    for (; i < hw; ++i) {
-      const float g = kMask && !(xp[i] * fscale + fshift > 0.f) ? 0.f : gp[i];
-      dp[i] = scale * (g - mdy - (xp[i] - mean) * k);
-    }
-  }
+  });
 }
 
 void bn_backward(int64_t n, int64_t c, int64_t hw, const float* x, const float* dy, bool relu, const float* gamma,
                  const float* beta, const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
                  float* dbeta) {
-  fastgrad::parallel_range(static_cast<size_t>(c), channel_grain(n * hw), 1, [&](size_t b, size_t e) {
-    for (size_t cu = b; cu < e; ++cu) {
-      const int64_t ch = static_cast<int64_t>(cu);
-      if (relu) {
-        bn_backward_channel<true>(n, c, hw, ch, x, dy, gamma, beta, save_mean[ch], save_invstd[ch], dx, dgamma, dbeta);
-      } else {
-        bn_backward_channel<false>(n, c, hw, ch, x, dy, gamma, beta, save_mean[ch], save_invstd[ch], dx, dgamma, dbeta);
-      }
-    }
-  });
+  if (relu) {
+    bn_backward_impl<true>(n, c, hw, x, dy, gamma, beta, save_mean, save_invstd, dx, dgamma, dbeta);
+  } else {
+    bn_backward_impl<false>(n, c, hw, x, dy, gamma, beta, save_mean, save_invstd, dx, dgamma, dbeta);
+  }
 }
 
 // ---- BatchNorm2d + ReLU + MaxPool2d in one op (the CNN block's tail) ----
-// Forward: the batch statistics, then per plane: normalise + ReLU into a plane-sized scratch buffer
-// (in cache) and max-pool it; the full-size normalised activation never reaches memory. Backward:
-// the pooled gradient goes straight to the argmax positions of the BatchNorm input, masked by the
-// ReLU (recomputed from x), without a full-size scattered gradient in between.
+// Forward: the batch statistics, then per plane: normalise + ReLU + max-pool in one pass (a
+// plane-sized scratch buffer in cache for windows other than 2x2/2); the full-size normalised
+// activation never reaches memory. Backward: the pooled gradient goes straight to the argmax
+// positions of the BatchNorm input, masked by the ReLU (recomputed from x), without a full-size
+// scattered gradient in between.
 
-// Max pooling of one plane (2x2/2 fast path), ties to the first maximum, NaN wins; as pool.cc.
+// Max pooling of one plane, any window (the 2x2/2 case has its own kernel below), ties to the first
+// maximum, NaN wins; as pool.cc.
 void max_pool_plane(const float* in, int64_t h, int64_t w, const PoolGeom& p, float* out, int32_t* idx) {
-  if (p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.ph == 0 && p.pw == 0) {
-    for (int64_t oy = 0; oy < p.oh; ++oy) {
-      const float* r0 = in + 2 * oy * w;
-      const float* r1 = r0 + w;
-      const int32_t base = static_cast<int32_t>(2 * oy * w);
-      for (int64_t ox = 0; ox < p.ow; ++ox) {
-        const int64_t x0 = 2 * ox;
-        float best = r0[x0];
-        int32_t bi = base + static_cast<int32_t>(x0);
-        float v = r0[x0 + 1];
-        if (v > best || (v != v && best == best)) { best = v; bi = base + static_cast<int32_t>(x0 + 1); }
-        v = r1[x0];
-        if (v > best || (v != v && best == best)) { best = v; bi = base + static_cast<int32_t>(w + x0); }
-        v = r1[x0 + 1];
-        if (v > best || (v != v && best == best)) { best = v; bi = base + static_cast<int32_t>(w + x0 + 1); }
-        out[oy * p.ow + ox] = best;
-        idx[oy * p.ow + ox] = bi;
-      }
-    }
-    return;
-  }
   for (int64_t oy = 0; oy < p.oh; ++oy) {
     const int64_t y0 = oy * p.sh - p.ph > 0 ? oy * p.sh - p.ph : 0;
     const int64_t y1 = oy * p.sh - p.ph + p.kh < h ? oy * p.sh - p.ph + p.kh : h;
@@ -237,141 +280,135 @@ void max_pool_plane(const float* in, int64_t h, int64_t w, const PoolGeom& p, fl
   }
 }
 
-inline void zero_plane(float* g, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) store8(g + i, splat8(0.f));
-  for (; i < n; ++i) g[i] = 0.f;
+// relu(x * scale + shift) max-pooled 2x2 with stride 2 straight from the BatchNorm input: the same
+// float operations, candidate order and ties as affine_plane followed by max_pool_plane, eight
+// outputs at a time. Lanes of a vector past the row's end are computed and dropped; a vector that
+// would read past the plane falls back to the scalar loop.
+inline bool is_pool_2x2(const PoolGeom& p) {
+  return p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.ph == 0 && p.pw == 0;
+}
+
+void affine_relu_max_pool_2x2(const float* in, int64_t h, int64_t w, const PoolGeom& p, float scale, float shift,
+                              float* out, int32_t* idx) {
+  const v8f vs = splat8(scale), vb = splat8(shift);
+  const v8i even = {0, 2, 4, 6, 8, 10, 12, 14}, odd = {1, 3, 5, 7, 9, 11, 13, 15};
+  const v8i lane2 = {0, 2, 4, 6, 8, 10, 12, 14};
+  auto f = [&](float v) {
+    const float a = v * scale + shift;
+    return a > 0.f ? a : 0.f;
+  };
+  // Takes candidate c (at index ci) when it beats best: greater, or NaN over a number.
+  auto take = [](v8f c, v8i ci, v8f& best, v8i& bi) {
+    const v8i t = (c > best) | ((c != c) & (best == best));
+    best = t ? c : best;
+    bi = t ? ci : bi;
+  };
+  for (int64_t oy = 0; oy < p.oh; ++oy) {
+    const float* r0 = in + 2 * oy * w;
+    const float* r1 = r0 + w;
+    const int32_t base = static_cast<int32_t>(2 * oy * w);
+    int64_t ox = 0;
+    // A vector reads r1[2 * ox .. 2 * ox + 15]: inside the plane while (2 * oy + 1) * w + 2 * ox + 16 <= h * w.
+    for (; ox < p.ow && (2 * oy + 1) * w + 2 * ox + 16 <= h * w; ox += 8) {
+      const v8f a0 = relu8(load8(r0 + 2 * ox) * vs + vb), a1 = relu8(load8(r0 + 2 * ox + 8) * vs + vb);
+      const v8f b0 = relu8(load8(r1 + 2 * ox) * vs + vb), b1 = relu8(load8(r1 + 2 * ox + 8) * vs + vb);
+      const v8i i00 = lane2 + static_cast<int32_t>(base + 2 * ox);
+      v8f best = __builtin_shuffle(a0, a1, even);
+      v8i bi = i00;
+      take(__builtin_shuffle(a0, a1, odd), i00 + 1, best, bi);
+      take(__builtin_shuffle(b0, b1, even), i00 + static_cast<int32_t>(w), best, bi);
+      take(__builtin_shuffle(b0, b1, odd), i00 + static_cast<int32_t>(w + 1), best, bi);
+      const int64_t cnt = p.ow - ox < 8 ? p.ow - ox : 8;
+      for (int64_t l = 0; l < cnt; ++l) {
+        out[oy * p.ow + ox + l] = best[l];
+        idx[oy * p.ow + ox + l] = bi[l];
+      }
+    }
+    for (; ox < p.ow; ++ox) {
+      const int64_t x0 = 2 * ox;
+      float best = f(r0[x0]);
+      int32_t bi = base + static_cast<int32_t>(x0);
+      float v = f(r0[x0 + 1]);
+      if (v > best || (v != v && best == best)) { best = v; bi = base + static_cast<int32_t>(x0 + 1); }
+      v = f(r1[x0]);
+      if (v > best || (v != v && best == best)) { best = v; bi = base + static_cast<int32_t>(w + x0); }
+      v = f(r1[x0 + 1]);
+      if (v > best || (v != v && best == best)) { best = v; bi = base + static_cast<int32_t>(w + x0 + 1); }
+      out[oy * p.ow + ox] = best;
+      idx[oy * p.ow + ox] = bi;
+    }
+  }
 }
 
 inline float* plane_scratch(int64_t n) {
-  thread_local float* buf = nullptr;
-  thread_local int64_t cap = 0;
-  if (cap < n) {
-    delete[] buf;
-    buf = new float[n];
-    cap = n;
-  }
-  return buf;
+  thread_local std::vector<float> buf;
+  if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<size_t>(n));
+  return buf.data();
 }
 
 void bn_relu_maxpool_forward_train(int64_t n, int64_t c, int64_t h, int64_t w, const float* x, const float* gamma,
                                    const float* beta, float eps, float momentum, const PoolGeom& p, float* y,
                                    int32_t* idx, float* save_mean, float* save_invstd, float* running_mean,
                                    float* running_var) {
-  const int64_t hw = h * w, ohw = p.oh * p.ow, m = n * hw;
-  fastgrad::parallel_range(static_cast<size_t>(c), channel_grain(m), 1, [&](size_t b, size_t e) {
-    float* plane = plane_scratch(hw);
-    for (size_t cu = b; cu < e; ++cu) {
-      const int64_t ch = static_cast<int64_t>(cu);
-      const float shift = x[ch * hw];
-      const v8f vshift = splat8(shift);
-      double s1 = 0, s2 = 0;
-      for (int64_t img = 0; img < n; ++img) {
-        const float* px = x + (img * c + ch) * hw;
-        v8f a1 = splat8(0.f), a2 = splat8(0.f);
-        int64_t i = 0;
-        for (; i + 8 <= hw; i += 8) {
-          const v8f d = load8(px + i) - vshift;
-          a1 += d;
-          a2 += d * d;
-        }
-        float t1 = hsum8(a1), t2 = hsum8(a2);
-        for (; i < hw; ++i) {
-          const float d = px[i] - shift;
-          t1 += d;
-          t2 += d * d;
-        }
-        s1 += t1;
-        s2 += t2;
-      }
-      const double mean_shifted = s1 / static_cast<double>(m);
-      double var = s2 / static_cast<double>(m) - mean_shifted * mean_shifted;
-      if (var < 0) var = 0;
-      const double mean = mean_shifted + shift;
-      const float invstd = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps)));
-      save_mean[ch] = static_cast<float>(mean);
-      save_invstd[ch] = invstd;
-      if (running_mean) running_mean[ch] = (1.f - momentum) * running_mean[ch] + momentum * static_cast<float>(mean);
-      if (running_var) {
-        const double unbiased = m > 1 ? var * static_cast<double>(m) / static_cast<double>(m - 1) : var;
-        running_var[ch] = (1.f - momentum) * running_var[ch] + momentum * static_cast<float>(unbiased);
-      }
-      const float scale = (gamma ? gamma[ch] : 1.f) * invstd;
-      const float sh = (beta ? beta[ch] : 0.f) - static_cast<float>(mean) * scale;
-      for (int64_t img = 0; img < n; ++img) {
-        affine_plane(x + (img * c + ch) * hw, plane, hw, scale, sh, true);
-        max_pool_plane(plane, h, w, p, y + (img * c + ch) * ohw, idx + (img * c + ch) * ohw);
+  const int64_t hw = h * w, ohw = p.oh * p.ow;
+  std::vector<float> scale(static_cast<size_t>(c)), shift(static_cast<size_t>(c));
+  batch_stats(n, c, hw, x, gamma, beta, eps, momentum, save_mean, save_invstd, running_mean, running_var, scale.data(),
+              shift.data());
+  for_images(n, image_tasks(n, c * hw), [&](int64_t img, int) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const int64_t off = (img * c + ch) * hw, poff = (img * c + ch) * ohw;
+      if (is_pool_2x2(p)) {
+        affine_relu_max_pool_2x2(x + off, h, w, p, scale[ch], shift[ch], y + poff, idx + poff);
+      } else {
+        float* plane = plane_scratch(hw);
+        affine_plane(x + off, plane, hw, scale[ch], shift[ch], true);
+        max_pool_plane(plane, h, w, p, y + poff, idx + poff);
       }
     }
   });
 }
 
-// Writes the pooled gradient of one plane to its argmax positions in g (hw floats, zeroed first).
-inline void scatter_plane(const float* gp, const int32_t* ip, int64_t ohw, int64_t hw, float* g) {
-  zero_plane(g, hw);
-  for (int64_t q = 0; q < ohw; ++q) {
-    const int32_t i = ip[q];
-    if (i >= 0 && i < hw) g[i] += gp[q];  // indices may come from JS: never write outside the plane
-  }
-}
-
 void bn_relu_maxpool_backward(int64_t n, int64_t c, int64_t h, int64_t w, const float* x, const float* dpool,
                               const int32_t* idx, const float* gamma, const float* beta, const float* save_mean,
                               const float* save_invstd, const PoolGeom& p, float* dx, float* dgamma, float* dbeta) {
-  const int64_t hw = h * w, ohw = p.oh * p.ow, m = n * hw;
-  fastgrad::parallel_range(static_cast<size_t>(c), channel_grain(m), 1, [&](size_t b, size_t e) {
-    // The gradient reaching the BatchNorm output, one plane at a time: dpool scattered to the argmax
-    // positions, in a cache-resident scratch plane; then the dense, branch-free passes of bn_backward.
+  const int64_t hw = h * w, ohw = p.oh * p.ow;
+  // The sums over a plane only have terms where the scattered gradient is nonzero: read x at the
+  // argmax positions alone (the same terms as a dense pass over the scattered plane).
+  std::vector<double> sums(static_cast<size_t>(2 * c));
+  channel_sums<2>(n, c, ohw, [&](int64_t img, int64_t ch, double* acc) {
+    const float mean = save_mean[ch];
+    const float fscale = (gamma ? gamma[ch] : 1.f) * save_invstd[ch];
+    const float fshift = (beta ? beta[ch] : 0.f) - mean * fscale;
+    const float* gp = dpool + (img * c + ch) * ohw;
+    const int32_t* ip = idx + (img * c + ch) * ohw;
+    const float* xp = x + (img * c + ch) * hw;
+    float t1 = 0.f, t2 = 0.f;
+    for (int64_t q = 0; q < ohw; ++q) {
+      const int32_t i = ip[q];
+      if (i < 0 || i >= hw) continue;  // indices may come from JS: never read outside the plane
+      const float xv = xp[i];
+      if (xv * fscale + fshift > 0.f) {
+        t1 += gp[q];
+        t2 += gp[q] * (xv - mean);
+      }
+    }
+    acc[0] += t1;
+    acc[1] += t2;
+  }, sums.data());
+  const std::vector<BackwardConsts> k =
+      backward_consts(c, n * hw, sums.data(), gamma, beta, save_mean, save_invstd, dgamma, dbeta);
+  for_images(n, image_tasks(n, c * hw), [&](int64_t img, int) {
+    // The gradient reaching the BatchNorm output, one plane at a time: dpool scattered to the
+    // argmax positions, in a cache-resident scratch plane.
     float* g = plane_scratch(hw);
-    for (size_t cu = b; cu < e; ++cu) {
-      const int64_t ch = static_cast<int64_t>(cu);
-      const float mean = save_mean[ch], invstd = save_invstd[ch];
-      const float fscale = (gamma ? gamma[ch] : 1.f) * invstd;
-      const float fshift = (beta ? beta[ch] : 0.f) - mean * fscale;
-      const v8f vmean = splat8(mean), zero = splat8(0.f), vfs = splat8(fscale), vfb = splat8(fshift);
-      double sum_dy = 0, sum_dyx = 0;
-      for (int64_t img = 0; img < n; ++img) {
-        const int64_t off = (img * c + ch) * hw, poff = (img * c + ch) * ohw;
-        scatter_plane(dpool + poff, idx + poff, ohw, hw, g);
-        const float* xp = x + off;
-        v8f a1 = zero, a2 = zero;
-        int64_t i = 0;
-        for (; i + 8 <= hw; i += 8) {
-          const v8f xv = load8(xp + i);
-          const v8f gv = xv * vfs + vfb > zero ? load8(g + i) : zero;
-          a1 += gv;
-          a2 += gv * (xv - vmean);
-        }
-        float t1 = hsum8(a1), t2 = hsum8(a2);
-        for (; i < hw; ++i) {
-          const float gv = xp[i] * fscale + fshift > 0.f ? g[i] : 0.f;
-          t1 += gv;
-          t2 += gv * (xp[i] - mean);
-        }
-        sum_dy += t1;
-        sum_dyx += t2;
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const int64_t off = (img * c + ch) * hw, poff = (img * c + ch) * ohw;
+      std::memset(g, 0, static_cast<size_t>(hw) * sizeof(float));
+      for (int64_t q = 0; q < ohw; ++q) {
+        const int32_t i = idx[poff + q];
+        if (i >= 0 && i < hw) g[i] += dpool[poff + q];  // never write outside the plane
       }
-      if (dgamma) dgamma[ch] = static_cast<float>(sum_dyx * invstd);
-      if (dbeta) dbeta[ch] = static_cast<float>(sum_dy);
-      const float mdy = static_cast<float>(sum_dy / static_cast<double>(m));
-      const float k = static_cast<float>(sum_dyx / static_cast<double>(m)) * invstd * invstd;
-      const v8f vmdy = splat8(mdy), vk = splat8(k);
-      for (int64_t img = 0; img < n; ++img) {
-        const int64_t off = (img * c + ch) * hw, poff = (img * c + ch) * ohw;
-        scatter_plane(dpool + poff, idx + poff, ohw, hw, g);
-        const float* xp = x + off;
-        float* dp = dx + off;
-        int64_t i = 0;
-        for (; i + 8 <= hw; i += 8) {
-          const v8f xv = load8(xp + i);
-          const v8f gv = xv * vfs + vfb > zero ? load8(g + i) : zero;
-          store8(dp + i, vfs * (gv - vmdy - (xv - vmean) * vk));
-        }
-        for (; i < hw; ++i) {
-          const float gv = xp[i] * fscale + fshift > 0.f ? g[i] : 0.f;
-          dp[i] = fscale * (gv - mdy - (xp[i] - mean) * k);
-        }
-      }
+      backward_plane<true>(x + off, g, hw, k[static_cast<size_t>(ch)], dx + off);
     }
   });
 }

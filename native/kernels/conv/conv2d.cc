@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/thread_pool.h"
+#include "kernels/conv/conv2d_direct.h"
 #include "kernels/gemm/sgemm.h"
 
 namespace fastgrad {
@@ -14,8 +15,7 @@ namespace {
 // the packing inside sgemm reads it from cache.
 constexpr int64_t kColsCapFloats = 64 * 1024;
 
-#pragma GCC diagnostic ignored "-Wpsabi"
-typedef float v8f __attribute__((vector_size(32)));
+#include "common/vec8.h"
 
 // Short row copies and adds, inlined: the rows of a small image are a dozen floats, where a call to
 // memcpy costs more than the copy.
@@ -456,12 +456,56 @@ void backward_weight_depthwise(const Geometry& g, const float* x, const float* d
   });
 }
 
+// ---- Direct path: few taps (see conv2d_direct.h) ----
+
+void forward_direct(const Conv2dShape& s, const float* x, const float* weight, const float* bias, bool relu, float* y) {
+  const DirectConvGeom g(s);
+  const Conv2dDirectKernels& k = conv2d_direct_kernels();
+  for_image_chunks(s.n, [&](int64_t first, int64_t last, int) {
+    float* xp = scratch(static_cast<size_t>(g.padded_size()));
+    for (int64_t img = first; img < last; ++img) {
+      direct_pad_image(g, x + img * s.c * s.h * s.w, xp);
+      k.forward_image(g, xp, weight, bias, relu, y + img * s.oc * g.oh * g.ow);
+    }
+  });
+}
+
+void backward_weight_direct(const Conv2dShape& s, const float* x, const float* dy, float* dweight, float* dbias) {
+  const DirectConvGeom g(s);
+  const Conv2dDirectKernels& k = conv2d_direct_kernels();
+  const int64_t wsize = s.oc * s.c * s.kh * s.kw, stride = wsize + s.oc;  // per chunk: weights, then bias
+  const int64_t chunks = image_chunks(s.n);
+  std::vector<float> acc(static_cast<size_t>(chunks * stride), 0.f);
+  for_image_chunks(s.n, [&](int64_t first, int64_t last, int chunk) {
+    float* xp = scratch(static_cast<size_t>(g.padded_size()));
+    float* dw = acc.data() + chunk * stride;
+    for (int64_t img = first; img < last; ++img) {
+      direct_pad_image(g, x + img * s.c * s.h * s.w, xp);
+      k.weight_grad_image(g, xp, dy + img * s.oc * g.oh * g.ow, dw, dw + wsize);
+    }
+  });
+  for (int64_t j = 0; j < wsize; ++j) {
+    float t = 0.f;
+    for (int64_t ch = 0; ch < chunks; ++ch) t += acc[ch * stride + j];
+    dweight[j] = t;
+  }
+  if (dbias) {
+    for (int64_t o = 0; o < s.oc; ++o) {
+      float t = 0.f;
+      for (int64_t ch = 0; ch < chunks; ++ch) t += acc[ch * stride + wsize + o];
+      dbias[o] = t;
+    }
+  }
+}
+
 }  // namespace
 
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* weight, const float* bias, bool relu, float* y) {
   Geometry g(s);
   if (g.ohw == 0 || s.n == 0 || s.oc == 0) return;
-  if (g.cg == 1 && s.groups > 1) {
+  if (conv2d_direct_applies(s)) {
+    forward_direct(s, x, weight, bias, relu, y);
+  } else if (g.cg == 1 && s.groups > 1) {
     forward_depthwise(g, x, weight, bias, relu, y);
   } else {
     forward_gemm(g, x, weight, bias, relu, y);
@@ -487,6 +531,10 @@ void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* d
   if (s.n == 0 || g.ohw == 0) {
     std::memset(dweight, 0, static_cast<size_t>(s.oc * g.kk) * sizeof(float));
     if (dbias) std::memset(dbias, 0, static_cast<size_t>(s.oc) * sizeof(float));
+    return;
+  }
+  if (conv2d_direct_applies(s)) {
+    backward_weight_direct(s, x, dy, dweight, dbias);  // the bias gradient too, in the same pass over dy
     return;
   }
   if (g.cg == 1 && s.groups > 1) {

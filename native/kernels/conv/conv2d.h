@@ -7,8 +7,9 @@
 //   weight grad    dW[oc, k]  += dy[oc, p] x cols^T[p, k]     (one accumulator per thread, reduced)
 // where k runs over (in-channel of the group, ki, kj) and p over output pixels. Images are spread
 // over the thread pool, each task calling sgemm on its own thread; with fewer images than threads
-// the images run one by one and sgemm threads inside. Depthwise convolutions (one input channel
-// per group) skip the GEMM: a direct loop does less work than a GEMM with k = kh * kw.
+// the images run one by one and sgemm threads inside. Two kinds skip the GEMM for direct loops:
+// depthwise convolutions (one input channel per group: a GEMM with k = kh * kw does more work), and
+// stride-1 convolutions with few taps c * kh * kw, forward and weight gradient (conv2d_direct.h).
 // Kernels assume valid arguments (the addon checks them).
 #pragma once
 

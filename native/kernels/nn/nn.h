@@ -39,11 +39,4 @@ void linear_backward(const float* x, const float* w, const float* y, const float
 // Dropout with the counter-based mask (dropout_keys / dropout_hash below).
 void dropout(const float* src, float* dst, size_t n, double p, uint32_t seed);
 
-void batch_norm_forward(const float* x, const float* gamma, const float* beta, float* run_mean, float* run_var,
-                        float* y, float* save_mean, float* save_inv_std, size_t n, size_t c, size_t inner, double eps,
-                        double momentum, bool training);
-void batch_norm_backward(const float* x, const float* gamma, const float* save_mean, const float* save_inv_std,
-                         const float* dy, float* dx, float* dgamma, float* dbeta, size_t n, size_t c, size_t inner,
-                         bool training);
-
 }  // namespace fastgrad::nn
