@@ -128,6 +128,9 @@ function edgeGrid(info: GemmInfo): Case[] {
   add(mr, nr, kc);
   add(mc + 1, 2 * nr + 1, kc + 1);
   add(2 * mr - 1, nr - 1, 3);
+  // One A block over several depth blocks, full and partial B panels (B may be packed by the first
+  // tile of each panel).
+  add(3 * mr + 2, 2 * nr + 5, 2 * kc + 7);
   // Every leftover row count, in the one block and in the last of several, packed and read in place:
   // where the kernel has an edge kernel these run as mrEdge-row tiles (or a padded mr-row tile).
   for (let r = 0; r < mr; r++) {

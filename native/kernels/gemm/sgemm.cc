@@ -144,9 +144,10 @@ void pack_a_block(const Call& p, int64_t mc, int64_t tail, int64_t kc, const flo
   if (tail > 0) K.pack_a_edge(p.trans_a, tail, kc, p.trans_a ? a_src + main : a_src + main * p.lda, p.lda, packed + main * kc);
 }
 
-// Rows [i0, i1) x columns [j0, j1) (relative to jc) of C for depth block (pc, kc), with B packed.
-void macro_kernel(const Call& p, int64_t pc, int64_t kc, bool first_k, bool last_k, int64_t jc, const float* packed_b,
-                  int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+// Rows [i0, i1) x columns [j0, j1) (relative to jc) of C for depth block (pc, kc), with B packed, or
+// (pack_b_here) with B packed here, each panel by the first tile that uses it (see ukernel_pack_b).
+void macro_kernel(const Call& p, int64_t pc, int64_t kc, bool first_k, bool last_k, int64_t jc, float* packed_b,
+                  bool pack_b_here, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
   const SgemmKernels& K = *p.kern;
   const int64_t mc_block = balanced_block(i1 - i0, K.mc, K.mr);
   float* packed_a = t_packed_a.reserve(static_cast<size_t>(round_up(mc_block, K.mr) * kc));
@@ -165,6 +166,7 @@ void macro_kernel(const Call& p, int64_t pc, int64_t kc, bool first_k, bool last
     // A in place rather than copying them first (the output layer's narrow n).
     const int64_t rs = p.trans_a ? 1 : p.lda, cs = p.trans_a ? p.lda : 1;
     const int nr = static_cast<int>(j1 - j0);
+    if (pack_b_here) pack_b_range(p, pc, jc, kc, j0, j1, packed_b);
     const int64_t tail = edge_rows(K, i1 - i0);
     const int64_t main_end = i1 - tail;
     for (int64_t ir = i0; ir < main_end; ir += K.mr) {
@@ -197,8 +199,19 @@ void macro_kernel(const Call& p, int64_t pc, int64_t kc, bool first_k, bool last
     pack_a_block(p, mc, tail, kc, a_src, packed_a);
     for (int64_t jr = j0; jr < j1; jr += K.nr) {
       const int nr = static_cast<int>(std::min<int64_t>(K.nr, j1 - jr));
-      const float* b_panel = packed_b + jr * kc;
-      for (int64_t ir = 0; ir < main; ir += K.mr) {
+      float* b_panel = packed_b + jr * kc;
+      int64_t ir = 0;
+      if (pack_b_here && ic == i0) {
+        if (nr == K.nr && main >= K.mr) {
+          st.bias = tile_bias(ic, jc + jr);
+          K.ukernel_pack_b(kc, packed_a, p.b + pc * p.ldb + jc + jr, p.ldb, b_panel, c_at(p, ic, jc + jr), p.ldc, K.mr,
+                           nr, &st);
+          ir = K.mr;
+        } else {
+          pack_b_range(p, pc, jc, kc, jr, jr + nr, packed_b);
+        }
+      }
+      for (; ir < main; ir += K.mr) {
         const int mr = static_cast<int>(std::min<int64_t>(K.mr, main - ir));
         st.bias = tile_bias(ic + ir, jc + jr);
         K.ukernel(kc, packed_a + ir * kc, b_panel, c_at(p, ic + ir, jc + jr), p.ldc, mr, nr, &st);
@@ -299,6 +312,12 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
   int tm = 1, tn = 1;
   if (threads > 1) choose_grid(ceil_div(m, K.mr), ceil_div(std::min(n, nc_block), K.nr), threads, &tm, &tn);
   const int used = tm * tn;
+  // B packed by the first tile of each panel, where each thread packs the panels it uses (no row
+  // split), m is one A block (B's packing is then a large part of the work, and its loads from L3
+  // overlap the FMAs; with several A blocks it is a small part, and the plain pass was faster) and
+  // rows of B are shorter than a 4 KiB page (longer rows put every step on a new page).
+  const bool fuse_pack_b = K.ukernel_pack_b && !p.trans_b && tm == 1 && m <= K.mc &&
+                           p.ldb * static_cast<int64_t>(sizeof(float)) < 4096;
 
   for (int64_t jc = 0; jc < n; jc += nc_block) {
     const int64_t nc = std::min(nc_block, n - jc);
@@ -308,8 +327,8 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
       const bool first_k = pc == 0, last_k = pc + kc >= k;
       float* packed_b = t_packed_b.reserve(static_cast<size_t>(col_panels * K.nr * kc));
       if (used == 1) {
-        pack_b_range(p, pc, jc, kc, 0, nc, packed_b);
-        macro_kernel(p, pc, kc, first_k, last_k, jc, packed_b, 0, m, 0, nc);
+        if (!fuse_pack_b) pack_b_range(p, pc, jc, kc, 0, nc, packed_b);
+        macro_kernel(p, pc, kc, first_k, last_k, jc, packed_b, fuse_pack_b, 0, m, 0, nc);
         continue;
       }
       // Each thread's columns, in whole micro-panels: [col_begin(t), col_begin(t + 1)).
@@ -319,8 +338,8 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
         parallel_for(used, [&](int t) {
           const int64_t j0 = col_begin(t, tn), j1 = col_begin(t + 1, tn);
           if (j0 >= j1) return;
-          pack_b_range(p, pc, jc, kc, j0, j1, packed_b);
-          macro_kernel(p, pc, kc, first_k, last_k, jc, packed_b, 0, m, j0, j1);
+          if (!fuse_pack_b) pack_b_range(p, pc, jc, kc, j0, j1, packed_b);
+          macro_kernel(p, pc, kc, first_k, last_k, jc, packed_b, fuse_pack_b, 0, m, j0, j1);
         });
         continue;
       }
@@ -334,7 +353,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
         const int64_t ti = t / tn, tj = t % tn;
         const int64_t i0 = std::min(m, row_panels * ti / tm * K.mr), i1 = std::min(m, row_panels * (ti + 1) / tm * K.mr);
         const int64_t j0 = col_begin(tj, tn), j1 = col_begin(tj + 1, tn);
-        if (i0 < i1 && j0 < j1) macro_kernel(p, pc, kc, first_k, last_k, jc, packed_b, i0, i1, j0, j1);
+        if (i0 < i1 && j0 < j1) macro_kernel(p, pc, kc, first_k, last_k, jc, packed_b, false, i0, i1, j0, j1);
       });
     }
   }

@@ -35,6 +35,9 @@ using Ukernel = void (*)(int64_t kc, const float* a, const float* b, float* c, i
 using UkernelDirectA = void (*)(int64_t kc, const float* a, int64_t rs_a, int64_t cs_a, const float* b, float* c,
                                 int64_t ldc, int m, int n, const TileStore* st);
 
+using UkernelPackB = void (*)(int64_t kc, const float* a, const float* b_src, int64_t ldb, float* b_packed, float* c,
+                              int64_t ldc, int m, int n, const TileStore* st);
+
 using PackA = void (*)(bool trans, int64_t mc, int64_t kc, const float* a, int64_t lda, float* dst);
 
 // Packs the kc x nc block of op(B) whose top-left element is at `b` into ceil(nc / NR) micro-panels
@@ -62,6 +65,10 @@ struct SgemmKernels {
   // C^T = op(B)^T op(A)^T, so the narrow side runs along the kernel's rows (mr, mr_edge) instead of
   // padding n to NR columns; the kernels then store with TileStore::transposed.
   int64_t narrow_n;
+  // Optional: the micro-kernel for the first full tile (mr rows) of a full B panel when op(B) is
+  // stored plain, reading the panel from b_src (step p at b_src + p * ldb) and writing it packed
+  // to b_packed, as pack_b would, while it computes; the driver then skips packing B up front.
+  UkernelPackB ukernel_pack_b;
 };
 
 const SgemmKernels& sgemm_kernels_generic();

@@ -339,6 +339,71 @@ void sgemm_ukernel_6x16__avx2_fma_direct_a(int64_t kc, const float* a, int64_t r
   store_tile<kMR>(c, ldc, m, n, *st, lo, hi);
 }
 
+// The 6 x 16 kernel for the first tile of a B panel, reading the panel from op(B) stored plain (step
+// p at b_src + p * ldb, all 16 columns present) and writing it packed to b_packed as it goes: the
+// driver's separate B packing pass is a stall on B coming from L3, which here overlaps the FMAs.
+void sgemm_ukernel_6x16__avx2_fma_pack_b(int64_t kc, const float* __restrict a, const float* b_src, int64_t ldb,
+                                         float* __restrict b_packed, float* c, int64_t ldc, int m, int n,
+                                         const TileStore* st) {
+  prefetch_c(c, ldc, m, n, *st);
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  // The B pointers, stride and step count go in through memory (asm takes at most 30 operands, and
+  // a with the 12 accumulators already use 26): r8 = source, r9 = packed, r10 = row stride (bytes),
+  // r11 = steps, r12 = prefetch distance (8 rows).
+  const int64_t ld_bytes = ldb * static_cast<int64_t>(sizeof(float));
+  const int64_t params[5] = {reinterpret_cast<int64_t>(b_src), reinterpret_cast<int64_t>(b_packed), ld_bytes, kc,
+                             8 * ld_bytes};
+  __asm__ volatile(
+      "movq (%[prm]), %%r8\n\t"
+      "movq 8(%[prm]), %%r9\n\t"
+      "movq 16(%[prm]), %%r10\n\t"
+      "movq 24(%[prm]), %%r11\n\t"
+      "movq 32(%[prm]), %%r12\n\t"
+      ".p2align 5\n\t"
+      "1:\n\t"
+      "prefetcht0 (%%r8,%%r12)\n\t"
+      "prefetcht0 60(%%r8,%%r12)\n\t"
+      "vmovups (%%r8), %%ymm0\n\t"
+      "vmovups 32(%%r8), %%ymm1\n\t"
+      "vmovaps %%ymm0, (%%r9)\n\t"
+      "vmovaps %%ymm1, 32(%%r9)\n\t"
+      "vbroadcastss (%[a]), %%ymm2\n\t"
+      "vfmadd231ps %%ymm0, %%ymm2, %[c00]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm2, %[c01]\n\t"
+      "vbroadcastss 4(%[a]), %%ymm3\n\t"
+      "vfmadd231ps %%ymm0, %%ymm3, %[c10]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm3, %[c11]\n\t"
+      "vbroadcastss 8(%[a]), %%ymm2\n\t"
+      "vfmadd231ps %%ymm0, %%ymm2, %[c20]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm2, %[c21]\n\t"
+      "vbroadcastss 12(%[a]), %%ymm3\n\t"
+      "vfmadd231ps %%ymm0, %%ymm3, %[c30]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm3, %[c31]\n\t"
+      "vbroadcastss 16(%[a]), %%ymm2\n\t"
+      "vfmadd231ps %%ymm0, %%ymm2, %[c40]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm2, %[c41]\n\t"
+      "vbroadcastss 20(%[a]), %%ymm3\n\t"
+      "vfmadd231ps %%ymm0, %%ymm3, %[c50]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm3, %[c51]\n\t"
+      "addq $24, %[a]\n\t"
+      "addq %%r10, %%r8\n\t"
+      "addq $64, %%r9\n\t"
+      "decq %%r11\n\t"
+      "jnz 1b\n\t"
+      : [a] "+r"(a), [c00] "+x"(c00), [c01] "+x"(c01), [c10] "+x"(c10), [c11] "+x"(c11), [c20] "+x"(c20),
+        [c21] "+x"(c21), [c30] "+x"(c30), [c31] "+x"(c31), [c40] "+x"(c40), [c41] "+x"(c41), [c50] "+x"(c50),
+        [c51] "+x"(c51)
+      : [prm] "r"(params)
+      : "r8", "r9", "r10", "r11", "r12", "ymm0", "ymm1", "ymm2", "ymm3", "memory", "cc");
+  const __m256 lo[kMR] = {c00, c10, c20, c30, c40, c50}, hi[kMR] = {c01, c11, c21, c31, c41, c51};
+  store_tile<kMR>(c, ldc, m, n, *st, lo, hi);
+}
+
 // The edge micro-kernel: a 4 x 16 tile in 8 accumulators, A packed 4 rows per step. The driver
 // runs a block's last rows with it where a 6-row tile would be mostly padding (m = 128 = 20 x 6 +
 // 2 x 4). 8 independent FMA chains are just enough to cover the FMA latency on both pipes.
@@ -505,7 +570,7 @@ const SgemmKernels& sgemm_kernels_avx2() {
   static const SgemmKernels k = {"sgemm_ukernel_6x16__avx2_fma", kMR, kNR, /*kc=*/272, /*mc=*/144, /*nc=*/4080,
                                  sgemm_ukernel_6x16__avx2_fma, pack_a_6__avx2, pack_b_16__avx2,
                                  sgemm_ukernel_6x16__avx2_fma_direct_a, kMREdge, sgemm_ukernel_4x16__avx2_fma,
-                                 pack_a_panels<kMREdge>, /*narrow_n=*/12};
+                                 pack_a_panels<kMREdge>, /*narrow_n=*/12, sgemm_ukernel_6x16__avx2_fma_pack_b};
   return k;
 }
 
