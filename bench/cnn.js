@@ -1,19 +1,27 @@
 // The Fashion-MNIST CNN (src/train/models.ts 'cnn': 2 x conv3x3-BatchNorm-ReLU-maxpool2, dropout,
 // 3136-128-10; Adam, batch 128): seconds per epoch and test accuracy for fastgrad with 1 and
-// 2 threads and for the same model in PyTorch (2 threads, OpenBLAS on 1: its best setting here), plus
-// GFLOPS of the conv kernels at the model's shapes.
+// 2 threads and for the same model in PyTorch (2 threads, OpenBLAS on 1: its best setting here) and
+// TensorFlow.js (NHWC, wasm backend), plus GFLOPS of the conv kernels at the model's shapes.
 //
 //   npm run bench -- cnn            fastgrad 2 threads: 5 full epochs of the CLI's recipe (`fastgrad
 //                                   train --model cnn --epochs 5`; time each, test accuracy);
-//                                   fastgrad 1 thread and PyTorch: a measured slice, extrapolated
+//                                   fastgrad 1 thread, PyTorch, TensorFlow.js: a measured slice,
+//                                   extrapolated
 //   npm run bench -- cnn --quick    slices only (no accuracy), fewer kernel samples
 //   --epochs=N  --torch-epochs=N    change the full-epoch runs (PyTorch's default 0: slice only)
+//   --tfjs-cpu-batches=N            batches timed on tfjs's 'cpu' fallback (default 2; --quick: 0, skipped)
 //
 // Slices are labelled 'extrapolated': seconds per batch over `slice` batches x 469 batches.
+// TensorFlow.js 4.22's wasm backend has no Conv2DBackpropFilter kernel (the conv weight gradient), so
+// it cannot train this model: its row says so (absent, with tfjs's error), and its pure-JS 'cpu'
+// backend is measured instead, labelled as the fallback. That backend takes minutes per batch here,
+// hence a slice of a batch or two after a small warm-up batch, and none in --quick.
 'use strict';
 const lib = require('./lib');
+const peers = require('./peers');
 
 const BATCH = 128;
+const STEPS = Math.ceil(60000 / BATCH);
 
 function arg(args, name, dflt) {
   const a = args.find((s) => s.startsWith(`--${name}=`));
@@ -108,6 +116,41 @@ async function convKernels(fg, threads, quick) {
   return rows;
 }
 
+/**
+ * The model in TensorFlow.js: a slice on the wasm backend; when wasm cannot train it (tfjs throws,
+ * e.g. a missing gradient kernel) or is absent, a slice of `cpuBatches` on the 'cpu' backend,
+ * labelled as the fallback. Returns the runs, the wasm one first.
+ */
+async function tfjsRuns(train, { wasmBatches, cpuBatches, quick }) {
+  const x = train.x.data, y = train.y.data; // NCHW with one channel is NHWC
+  const slice = async (peer, batches, opts = {}) => {
+    const r = await peers.tfFitSlice(peer, 'cnn', x, y, { batches, batchSize: BATCH, ...opts });
+    return { timedBatches: batches, secondsPerBatch: r.perBatch, epochSecondsExtrapolated: r.perBatch * STEPS, maxEventLoopDelayMs: r.maxEventLoopDelayMs };
+  };
+  const wasm = await peers.tfjs('wasm');
+  const wasmName = `TensorFlow.js ${wasm.version ?? ''} wasm`.replace('  ', ' ');
+  let why = wasm.absent;
+  if (!why) {
+    try {
+      return [{ name: wasmName, backend: 'wasm', ...(await slice(wasm, wasmBatches)) }];
+    } catch (e) {
+      why = `cannot train this model: ${e.message}`;
+    }
+  }
+  const runs = [{ name: wasmName, backend: 'wasm', absent: why }];
+  console.log(`  ${wasmName}: absent (${why})`);
+  if (!cpuBatches) {
+    const skipped = quick ? 'not run in --quick (minutes per batch; --tfjs-cpu-batches=1 runs it)' : 'skipped (--tfjs-cpu-batches=0)';
+    return [...runs, { name: 'TensorFlow.js cpu', backend: 'cpu', absent: `fallback ${skipped}` }];
+  }
+  const cpu = await peers.tfjs('cpu');
+  const cpuName = `TensorFlow.js ${cpu.version ?? ''} cpu`.replace('  ', ' ');
+  if (cpu.absent) return [...runs, { name: cpuName, backend: 'cpu', absent: cpu.absent }];
+  console.log(`  falling back to ${cpuName} (pure JS): ${cpuBatches} batch(es) ...`);
+  // A small warm-up batch: the JIT needs one pass through the kernels, and a full one costs minutes.
+  return [...runs, { name: cpuName, backend: 'cpu', fallbackFor: 'wasm', ...(await slice(cpu, cpuBatches, { warmupSamples: 16 })) }];
+}
+
 async function run({ quick, args }) {
   const fg = lib.fastgrad();
   if (!fg.getBackend('native')) {
@@ -117,6 +160,7 @@ async function run({ quick, args }) {
   const epochs = arg(args, 'epochs', quick ? 0 : 5);
   const torchEpochs = arg(args, 'torch-epochs', 0);
   const slice = quick ? 20 : 60;
+  const tfjsCpuBatches = arg(args, 'tfjs-cpu-batches', quick ? 0 : 2);
   const { train, test } = await fg.data.fashionMnist({ shape: 'image' });
   const maxThreads = fg.getBackend('native').numThreads();
 
@@ -149,31 +193,44 @@ async function run({ quick, args }) {
   } else {
     runs.push({ name: 'PyTorch', absent: 'python3-torch not installed' });
   }
+  console.log('TensorFlow.js wasm (slice) ...');
+  const tfRuns = await tfjsRuns(train, { wasmBatches: quick ? 5 : 20, cpuBatches: tfjsCpuBatches, quick });
+  runs.push(...tfRuns);
+  const tfRun = tfRuns.find((r) => !r.absent);
 
   const rows = runs.map((r) => ({
     name: r.name,
     epoch: r.epochSecondsMedian ?? r.epochSecondsExtrapolated,
-    how: r.epochSecondsMedian !== undefined ? `median of ${r.epochs.length} full epochs` : r.absent ? r.absent : `extrapolated from ${r.timedBatches} batches`,
+    how: r.epochSecondsMedian !== undefined ? `median of ${r.epochs.length} full epochs` : r.absent ? `absent: ${r.absent}`
+      : `extrapolated from ${r.timedBatches} batch${r.timedBatches > 1 ? 'es' : ''}${r.fallbackFor ? ` (fallback: ${r.fallbackFor} cannot train it)` : ''}`,
     acc: r.finalTestAccuracy,
+    fallbackFor: r.fallbackFor,
   }));
   const fg2 = rows[1].epoch, torchEpoch = torchRun ? (torchRun.epochSecondsMedian ?? torchRun.epochSecondsExtrapolated) : undefined;
-  for (const r of rows) r.vsTorch = torchEpoch && r.epoch ? torchEpoch / r.epoch : undefined;
+  const tfEpoch = tfRun?.epochSecondsExtrapolated, tfLabel = tfRun ? `x TF.js ${tfRun.backend}` : 'x TF.js';
+  for (const r of rows) {
+    r.vsTorch = torchEpoch && r.epoch ? torchEpoch / r.epoch : undefined;
+    r.vsTfjs = tfEpoch && r.epoch ? tfEpoch / r.epoch : undefined;
+  }
   console.log('');
   lib.table(rows, [
     { key: 'name', title: 'contender' },
     { key: 'epoch', title: 's/epoch', fmt: (v) => v.toFixed(1) },
     { key: 'how', title: 'measured as' },
     { key: 'acc', title: 'test acc', fmt: (v) => `${(100 * v).toFixed(2)}%` },
-    { key: 'vsTorch', title: 'x PyTorch', fmt: (v) => `${v.toFixed(2)}x` },
+    { key: 'vsTorch', title: 'x PyTorch', fmt: fmtRatio },
+    { key: 'vsTfjs', title: tfLabel, fmt: fmtRatio },
   ]);
   console.log(`\ntargets: <= 12 s/epoch with 2 threads (now ${fg2 ? fg2.toFixed(1) : '-'} s); >= 92% test accuracy within 5 epochs` +
     (runs[1].finalTestAccuracy !== undefined ? ` (now ${(100 * runs[1].finalTestAccuracy).toFixed(2)}% after epoch ${epochs}, best ${(100 * runs[1].bestTestAccuracy).toFixed(2)}%)` : ' (not measured in --quick)'));
   const timed = rows.filter((r) => r.epoch);
-  const headline = fg2 ? [`CNN epoch: ${fg2.toFixed(1)} s on 2 threads` + (rows[1].vsTorch ? `, ${rows[1].vsTorch.toFixed(2)}x PyTorch (2 threads)` : '') +
-    (runs[1].finalTestAccuracy !== undefined ? `, ${(100 * runs[1].finalTestAccuracy).toFixed(2)}% test accuracy after ${epochs} epochs` : '')] : [];
+  const headline = fg2 ? [`CNN epoch: ${fg2.toFixed(1)} s on 2 threads` + (rows[1].vsTorch ? `, ${fmtRatio(rows[1].vsTorch)} PyTorch (2 threads)` : '') +
+    (runs[1].finalTestAccuracy !== undefined ? `, ${(100 * runs[1].finalTestAccuracy).toFixed(2)}% test accuracy after ${epochs} epochs` : '') +
+    (rows[1].vsTfjs ? `, ${fmtRatio(rows[1].vsTfjs)} TensorFlow.js ${tfRun.backend}${tfRun.fallbackFor ? ` (its ${tfRun.fallbackFor} backend cannot train it)` : ''}` : '')] : [];
   const charts = [{
-    id: 'epoch', title: 'Seconds per CNN epoch (lower is better)', type: 'bar', yLabel: 'seconds per epoch',
-    categories: timed.map((r) => r.name), series: [{ name: 's/epoch', values: timed.map((r) => r.epoch) }],
+    // Log scale: TensorFlow.js's pure-JS fallback is thousands of times slower than the rest.
+    id: 'epoch', title: 'Seconds per CNN epoch (log scale; lower is better)', type: 'bar', yLog: true, yLabel: 'seconds per epoch',
+    categories: timed.map(contenderLabel), series: [{ name: 's/epoch', values: timed.map((r) => r.epoch) }],
   }, {
     id: 'kernels', title: 'Conv kernels at the model\'s shapes (batch 128): GFLOPS', type: 'bar', yLabel: 'GFLOPS',
     categories: [...new Set(kernels.map(kernelLabel))],
@@ -182,10 +239,21 @@ async function run({ quick, args }) {
       values: [...new Set(kernels.map(kernelLabel))].map((c) => kernels.find((k) => kernelLabel(k) === c && k.threads === t)?.gflops ?? NaN),
     })),
   }];
-  const tables = [{ title: 'CNN on Fashion-MNIST (batch 128, Adam)', columns: ['contender', 's/epoch', 'measured as', 'test accuracy', 'x PyTorch'],
-    rows: rows.map((r) => [r.name, r.epoch ? +r.epoch.toFixed(1) : '-', r.how, r.acc ? `${(100 * r.acc).toFixed(2)}%` : '-', r.vsTorch ? `${r.vsTorch.toFixed(2)}x` : '-']) }];
+  const tables = [{ title: 'CNN on Fashion-MNIST (batch 128, Adam)', columns: ['contender', 's/epoch', 'measured as', 'test accuracy', 'x PyTorch', tfLabel],
+    rows: rows.map((r) => [r.name, r.epoch ? +r.epoch.toFixed(1) : '-', r.how, r.acc ? `${(100 * r.acc).toFixed(2)}%` : '-',
+      r.vsTorch ? fmtRatio(r.vsTorch) : '-', r.vsTfjs ? fmtRatio(r.vsTfjs) : '-']) }];
   const file = lib.save('cnn', { quick, kernels, runs, summary: rows, headline, charts, tables });
   console.log(`saved ${file}`);
+}
+
+/** A speed ratio: two decimals near 1, whole numbers in the hundreds and up, two digits far below 1. */
+function fmtRatio(v) {
+  return `${v >= 100 ? v.toFixed(0) : v >= 0.1 ? v.toFixed(2) : v.toPrecision(2)}x`;
+}
+
+/** 'TF.js cpu (fallback)' for a chart axis: the contender without its version (the table has it). */
+function contenderLabel(r) {
+  return r.name.replace(/ \d+\.\d+\S*/, '').replace('TensorFlow.js', 'TF.js') + (r.fallbackFor ? ' (fallback)' : '');
 }
 
 /** 'conv2 dW' for a chart axis: the layer's short name and the pass. */

@@ -87,40 +87,87 @@ function tfAdamStep(peer, n, { lr = 1e-3 } = {}) {
 }
 
 /**
- * The MLP 784-256-128-10 (ReLU) with Adam lr 1e-3 and sparse categorical cross-entropy, trained with
- * tfjs's model.fit on `batches` batches of 128 from (x [N, 784], y [N] as Float32Arrays): returns
- * { seconds, perBatch, maxEventLoopDelayMs } for that slice (to extrapolate to an epoch).
+ * The models the training benchmarks compare, built in TensorFlow.js's layers API as fastgrad builds
+ * them in src/train/models.ts: { inputShape (one sample, NHWC for images), build(tf) -> the layers
+ * after the input }.
+ * Softmax output with sparse categorical cross-entropy is tfjs's softmax cross-entropy.
  */
-async function tfMlpSlice(peer, x, y, { batches = 20, batchSize = 128 } = {}) {
-  const { tf } = peer;
-  await useTf(peer);
-  const n = batches * batchSize;
-  const xs = tf.tensor2d(x.subarray(0, n * 784), [n, 784]);
-  const ys = tf.tensor1d(Float32Array.from(y.subarray(0, n)));
-  const model = tf.sequential({
-    layers: [
-      tf.layers.dense({ inputShape: [784], units: 256, activation: 'relu' }),
+const TF_MODELS = {
+  // 784-256-128-10, ReLU.
+  mlp: {
+    inputShape: [784],
+    build: (tf) => [
+      tf.layers.dense({ units: 256, activation: 'relu' }),
       tf.layers.dense({ units: 128, activation: 'relu' }),
       tf.layers.dense({ units: 10, activation: 'softmax' }),
     ],
-  });
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy' });
-  // Warm-up: one batch (kernel compilation, allocation).
-  await model.fit(xs.slice(0, batchSize), ys.slice(0, batchSize), { batchSize, epochs: 1, verbose: 0 });
-  let last = process.hrtime.bigint(), maxDelay = 0;
-  const timer = setInterval(() => {
-    const now = process.hrtime.bigint();
-    maxDelay = Math.max(maxDelay, Number(now - last) / 1e6 - 10);
-    last = now;
-  }, 10);
-  const t0 = process.hrtime.bigint();
-  await model.fit(xs, ys, { batchSize, epochs: 1, shuffle: false, verbose: 0 });
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  clearInterval(timer);
-  xs.dispose();
-  ys.dispose();
-  model.dispose();
-  return { seconds, perBatch: seconds / batches, maxEventLoopDelayMs: maxDelay };
+  },
+  // 2 x conv3x3 ('same')-BatchNorm-ReLU-maxpool2 (32, then 64 channels) -> flatten -> dropout 0.25 ->
+  // dense 3136-128 ReLU -> dense 128-10. BatchNorm with PyTorch's defaults (momentum 0.1 there is
+  // 0.9 in Keras terms, epsilon 1e-5) so the three libraries train the same model.
+  cnn: {
+    inputShape: [28, 28, 1],
+    build: (tf) => {
+      const block = (filters) => [
+        tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same' }),
+        tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }),
+        tf.layers.reLU(),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+      ];
+      return [
+        ...block(32), ...block(64),
+        tf.layers.flatten(),
+        tf.layers.dropout({ rate: 0.25 }),
+        tf.layers.dense({ units: 128, activation: 'relu' }),
+        tf.layers.dense({ units: 10, activation: 'softmax' }),
+      ];
+    },
+  },
+};
+
+/**
+ * Trains TF_MODELS[modelName] with Adam lr 1e-3 and sparse categorical cross-entropy through tfjs's
+ * model.fit on `batches` batches of `batchSize` from (x: the samples' values back to back, y: labels,
+ * both Float32Arrays), after one warm-up batch of `warmupSamples` samples (kernel compilation, first
+ * allocations); returns { seconds, perBatch, maxEventLoopDelayMs } for the timed slice (to
+ * extrapolate to an epoch). Throws what tfjs throws, e.g. when the backend lacks a kernel the
+ * model's gradient needs (the warm-up batch finds that out).
+ */
+async function tfFitSlice(peer, modelName, x, y, { batches = 20, batchSize = 128, warmupSamples = batchSize } = {}) {
+  const { tf } = peer;
+  const spec = TF_MODELS[modelName];
+  await useTf(peer);
+  const n = batches * batchSize;
+  const sampleSize = spec.inputShape.reduce((a, b) => a * b, 1);
+  const xs = tf.tensor(x.subarray(0, n * sampleSize), [n, ...spec.inputShape]);
+  const ys = tf.tensor1d(Float32Array.from(y.subarray(0, n)));
+  const model = tf.sequential({ layers: [tf.layers.inputLayer({ inputShape: spec.inputShape }), ...spec.build(tf)] });
+  let timer;
+  try {
+    model.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy' });
+    const warm = Math.min(warmupSamples, n);
+    const wx = xs.slice(0, warm), wy = ys.slice(0, warm);
+    try {
+      await model.fit(wx, wy, { batchSize: warm, epochs: 1, verbose: 0 });
+    } finally {
+      tf.dispose([wx, wy]);
+    }
+    let last = process.hrtime.bigint(), maxDelay = 0;
+    timer = setInterval(() => {
+      const now = process.hrtime.bigint();
+      maxDelay = Math.max(maxDelay, Number(now - last) / 1e6 - 10);
+      last = now;
+    }, 10);
+    const t0 = process.hrtime.bigint();
+    await model.fit(xs, ys, { batchSize, epochs: 1, shuffle: false, verbose: 0 });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { seconds, perBatch: seconds / batches, maxEventLoopDelayMs: maxDelay };
+  } finally {
+    clearInterval(timer);
+    xs.dispose();
+    ys.dispose();
+    model.dispose();
+  }
 }
 
-module.exports = { tfjs, useTf, tfMatmul, tfAdamStep, tfMlpSlice };
+module.exports = { tfjs, useTf, tfMatmul, tfAdamStep, tfFitSlice };

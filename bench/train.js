@@ -141,7 +141,7 @@ async function run({ quick = false } = {}) {
       rows.push({ name: `${name}: absent (${peer.absent})` });
       continue;
     }
-    const r = await peers.tfMlpSlice(peer, train.x.data, train.y.data, { batches, batchSize: BATCH });
+    const r = await peers.tfFitSlice(peer, 'mlp', train.x.data, train.y.data, { batches, batchSize: BATCH });
     raw[`tfjs_${backend}`] = r;
     rows.push({ name: `${name} (extrapolated from ${batches} batches)`, epochSeconds: r.perBatch * STEPS,
       samplesPerSecond: 60000 / (r.perBatch * STEPS), maxEventLoopDelayMs: r.maxEventLoopDelayMs });

@@ -297,8 +297,9 @@ describe('layers', () => {
     expect(new fg.nn.Conv2d(4, 8, 3, { groups: 4, bias: false }).parameters().length).toBe(1);
 
     const bn = new fg.nn.BatchNorm2d(2);
-    expect(Object.keys(bn.stateDict())).toEqual(['weight', 'bias', 'running_mean', 'running_var']);
+    expect(Object.keys(bn.stateDict())).toEqual(['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']);
     const y = bn.forward(x);
+    expect(bn.stateDict().num_batches_tracked.item()).toBe(1);
     // Batch statistics: each channel of the output has mean 0, variance 1.
     for (let ch = 0; ch < 2; ch++) {
       let s = 0, s2 = 0;
@@ -310,6 +311,23 @@ describe('layers', () => {
     bn.eval();
     bn.forward(x);
     expect(Array.from(bn.stateDict().running_mean.data)).toEqual(Array.from(rm)); // eval leaves them alone
+    expect(bn.stateDict().num_batches_tracked.item()).toBe(1);
+  });
+
+  it('BatchNorm2d loads state dicts with PyTorch\'s keys and ones saved before num_batches_tracked', () => {
+    const bn = new fg.nn.BatchNorm2d(3);
+    const sd = (withCount: boolean) => ({
+      weight: fg.tensor([1, 2, 3]), bias: fg.tensor([0, 1, 0]), running_mean: fg.tensor([0.5, 0, -1]), running_var: fg.tensor([2, 2, 2]),
+      ...(withCount ? { num_batches_tracked: fg.tensor(7) } : {}),
+    });
+    bn.loadStateDict(sd(true));
+    expect(bn.stateDict().num_batches_tracked.item()).toBe(7);
+    bn.loadStateDict(sd(false)); // an older file: the count is kept, everything else loads
+    expect(Array.from(bn.stateDict().running_mean.data)).toEqual([0.5, 0, -1]);
+    expect(bn.stateDict().num_batches_tracked.item()).toBe(7);
+    const { running_var: _, ...lacking } = sd(true);
+    expect(() => bn.loadStateDict(lacking)).toThrow(/missing: \[running_var\]/);
+    expect(() => bn.loadStateDict({ ...sd(true), extra: fg.tensor([1]) })).toThrow(/unexpected: \[extra\]/);
   });
 });
 

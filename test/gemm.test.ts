@@ -128,6 +128,28 @@ function edgeGrid(info: GemmInfo): Case[] {
   add(mr, nr, kc);
   add(mc + 1, 2 * nr + 1, kc + 1);
   add(2 * mr - 1, nr - 1, 3);
+  // One A block over several depth blocks, full and partial B panels (B may be packed by the first
+  // tile of each panel).
+  add(3 * mr + 2, 2 * nr + 5, 2 * kc + 7);
+  // Every leftover row count, in the one block and in the last of several, packed and read in place:
+  // where the kernel has an edge kernel these run as mrEdge-row tiles (or a padded mr-row tile).
+  for (let r = 0; r < mr; r++) {
+    add(2 * mr + r, nr + 3, 9);
+    add(mc + mr + r, nr + 1, 5);
+    add(3 * mr + r, Math.max(1, nr - 3), 7);
+  }
+  // Narrow n, computed as C^T where the kernel does so: every n up to narrowN, with m just above n,
+  // within one tile, and over several blocks; depth below and above kc.
+  for (let n = 1; n <= info.narrowN; n++) {
+    add(n + 1, n, 6);
+    add(2 * mr + (n % mr), n, n % 2 ? kc + 3 : 17);
+  }
+  if (info.narrowN > 0) {
+    add(nr + 1, info.narrowN, 5);
+    add(mc + 2 * mr + 1, info.narrowN, 3);
+    add(mc + 2, 1, kc - 1);
+    add(info.narrowN + 2, info.narrowN + 1, 4);
+  }
   const cases: Case[] = [];
   let idx = 0;
   for (const [m, n, k] of shapes.values()) {
@@ -159,6 +181,9 @@ const threadedCases: Case[] = [
   { transA: true, transB: true, m: 130, n: 95, k: 600, alpha: 1, beta: 0, pad: 0, nanC: true },
   { transA: false, transB: false, m: 601, n: 12, k: 700, alpha: 1, beta: 0.5, pad: 1 },
   { transA: true, transB: true, m: 599, n: 10, k: 520, alpha: 2, beta: 0, pad: 0, nanC: true },
+  // Narrow n (C^T on AVX2, A small enough) with enough work to use both threads.
+  { transA: false, transB: false, m: 256, n: 12, k: 512, alpha: 1, beta: 0.5, pad: 1 },
+  { transA: false, transB: true, m: 1300, n: 7, k: 100, alpha: -1, beta: 0, pad: 0, nanC: true },
 ];
 
 const native = getBackend('native');
@@ -209,7 +234,9 @@ describe('native sgemm', () => {
       native!.setIsa(isa);
       const info = native!.gemmInfo();
       const js = getBackend('js')!;
-      for (const [m, n, k] of [[info.mr + 1, info.nr + 3, info.kc + 5], [3, 5, 7], [130, 70, 40]]) {
+      // The last two: leftover rows run as edge tiles, and a narrow n (stored transposed on AVX2).
+      const shapes = [[info.mr + 1, info.nr + 3, info.kc + 5], [3, 5, 7], [130, 70, 40], [2 * info.mr + 2, info.nr + 3, 21], [130, 10, 40]];
+      for (const [m, n, k] of shapes) {
         for (const biasPerRow of [false, true]) {
           for (const relu of [false, true]) {
             for (const beta of [0, 1]) {

@@ -103,7 +103,7 @@ Napi::Value SgemmBiasAct(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// gemmInfo() -> { kernel, mr, nr, kc, mc, nc } of the active ISA's SGEMM (tests build edge grids from it).
+// gemmInfo() -> { kernel, mr, nr, kc, mc, nc, mrEdge, narrowN } of the active ISA's SGEMM (tests build edge grids from it).
 Napi::Value GemmInfo(const Napi::CallbackInfo& info) {
   const SgemmBlocking blk = sgemm_blocking();
   Napi::Object o = Napi::Object::New(info.Env());
@@ -113,6 +113,8 @@ Napi::Value GemmInfo(const Napi::CallbackInfo& info) {
   o.Set("kc", static_cast<double>(blk.kc));
   o.Set("mc", static_cast<double>(blk.mc));
   o.Set("nc", static_cast<double>(blk.nc));
+  o.Set("mrEdge", blk.mr_edge);
+  o.Set("narrowN", static_cast<double>(blk.narrow_n));
   return o;
 }
 

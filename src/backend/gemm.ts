@@ -9,6 +9,10 @@ export interface GemmInfo {
   kc: number;
   mc: number;
   nc: number;
+  /** Rows of the edge kernel that runs a block's leftover rows (0: none, they run as a padded tile). */
+  mrEdge: number;
+  /** Products with n <= narrowN (and m > n) are computed as C^T, n along the kernel's rows (0: never). */
+  narrowN: number;
 }
 
 /** Dense matrix multiply, row-major, BLAS semantics. */

@@ -42,6 +42,8 @@ export class BatchNorm2d extends Module {
     if (this.trackRunningStats) {
       this.registerBuffer('running_mean', zeros([numFeatures]));
       this.registerBuffer('running_var', ones([numFeatures]));
+      // PyTorch's state dicts have it (so theirs load here); files saved before it existed load too.
+      this.registerBuffer('num_batches_tracked', zeros([]), { optional: true });
     }
   }
 
@@ -55,11 +57,13 @@ export class BatchNorm2d extends Module {
       throw new ShapeError(`BatchNorm2d: expected ${this.numFeatures} channels, got input ${shapeString(x.shape)}`);
     }
     const useBatchStats = this.training || !this.trackRunningStats;
-    return batchNorm2d(
+    const y = batchNorm2d(
       x, this.getParameter('weight') ?? null, this.getParameter('bias') ?? null,
       this.getBuffer('running_mean') ?? null, this.getBuffer('running_var') ?? null,
       { training: useBatchStats, momentum: this.momentum, eps: this.eps, relu },
     );
+    this.countBatch();
+    return y;
   }
 
   /** This layer, a ReLU and `pool` in one op (Sequential uses this for BatchNorm2d, ReLU, MaxPool2d). */
@@ -68,12 +72,19 @@ export class BatchNorm2d extends Module {
       throw new ShapeError(`BatchNorm2d: expected ${this.numFeatures} channels, got input ${shapeString(x.shape)}`);
     }
     const useBatchStats = this.training || !this.trackRunningStats;
-    return batchNorm2dReluMaxPool2d(
+    const y = batchNorm2dReluMaxPool2d(
       x, this.getParameter('weight') ?? null, this.getParameter('bias') ?? null,
       this.getBuffer('running_mean') ?? null, this.getBuffer('running_var') ?? null,
       { training: useBatchStats, momentum: this.momentum, eps: this.eps },
       { kernelSize: pool.kernelSize, stride: pool.stride, padding: pool.padding },
     );
+    this.countBatch();
+    return y;
+  }
+
+  // As PyTorch: one more batch seen in training (not used for anything else: momentum is fixed).
+  private countBatch(): void {
+    if (this.training && this.trackRunningStats) this.getBuffer('num_batches_tracked')!.data[0] += 1;
   }
 
   config(): Record<string, unknown> {

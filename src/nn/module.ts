@@ -9,6 +9,8 @@ export abstract class Module {
   training = true;
   private readonly _parameters = new Map<string, Tensor>();
   private readonly _buffers = new Map<string, Tensor>();
+  // Buffers a state dict may lack (added after files were saved without them): loading keeps their value.
+  private readonly _optionalBuffers = new Set<string>();
   private readonly _modules = new Map<string, Module>();
 
   /** The computation. Subclasses define it; call the module through forward(). */
@@ -32,8 +34,13 @@ export abstract class Module {
     return t;
   }
 
-  protected registerBuffer(name: string, t: Tensor): Tensor {
+  /**
+   * A buffer: state that is saved and loaded but not trained. `optional`: a state dict without it
+   * still loads (the buffer keeps its value), for buffers added after files were saved without them.
+   */
+  protected registerBuffer(name: string, t: Tensor, opts: { optional?: boolean } = {}): Tensor {
     this._buffers.set(name, t);
+    if (opts.optional) this._optionalBuffers.add(name);
     return t;
   }
 
@@ -133,10 +140,17 @@ export abstract class Module {
     return out;
   }
 
-  /** Copies values in from a state dict; every key must match in name and shape (strict, as PyTorch's default). */
+  /**
+   * Copies values in from a state dict; every key must match in name and shape (strict, as PyTorch's
+   * default), except that optional buffers may be missing.
+   */
   loadStateDict(sd: Record<string, Tensor>): void {
     const own = this.stateDict();
-    const missing = Object.keys(own).filter((k) => !(k in sd));
+    const optional = (k: string) => {
+      const [m, local] = this.resolve(k);
+      return m._optionalBuffers.has(local);
+    };
+    const missing = Object.keys(own).filter((k) => !(k in sd) && !optional(k));
     const unexpected = Object.keys(sd).filter((k) => !(k in own));
     if (missing.length || unexpected.length) {
       throw new ValueError(
@@ -145,6 +159,7 @@ export abstract class Module {
     }
     for (const [k, t] of Object.entries(own)) {
       const src = sd[k];
+      if (src === undefined) continue;  // an optional buffer the file does not have
       if (src.size !== t.size || src.shape.join(',') !== t.shape.join(',')) {
         throw new ShapeError(`loadStateDict: '${k}' has shape [${t.shape}], the state dict has [${src.shape}]`);
       }

@@ -386,11 +386,10 @@ void bn_relu_maxpool_backward(int64_t n, int64_t c, int64_t h, int64_t w, const 
     for (int64_t q = 0; q < ohw; ++q) {
       const int32_t i = ip[q];
       if (i < 0 || i >= hw) continue;  // indices may come from JS: never read outside the plane
-      const float xv = xp[i];
-      if (xv * fscale + fshift > 0.f) {
-        t1 += gp[q];
-        t2 += gp[q] * (xv - mean);
-      }
+      // The ReLU's mask as 0 or 1, not a branch: it is a coin flip per element.
+      const float xv = xp[i], g = gp[q] * static_cast<float>(xv * fscale + fshift > 0.f);
+      t1 += g;
+      t2 += g * (xv - mean);
     }
     acc[0] += t1;
     acc[1] += t2;

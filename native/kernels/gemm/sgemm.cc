@@ -10,6 +10,10 @@
 //           for jr in its columns, step NR (B micro-panel: stays in L1 across the ir loop)
 //             for ir in mc, step MR        micro-kernel: MR x NR tile of C in registers
 //
+// Edges: a block's leftover rows run with the ISA's smaller edge kernel where it has one (m = 128
+// as 20 x 6 + 2 x 4 rows, not 22 x 6); a narrow n (an output layer) is computed as C^T, so n runs
+// along the kernel's rows rather than padding a 16-column tile (see sgemm below).
+//
 // alpha, beta, bias and ReLU are applied by the micro-kernel as it stores a tile: beta on the first
 // depth block (later blocks accumulate with beta = 1), bias and ReLU on the last.
 //
@@ -23,6 +27,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <new>
+#include <utility>
 
 #include "common/isa.h"
 #include "common/thread_pool.h"
@@ -80,6 +85,10 @@ int64_t balanced_block(int64_t total, int64_t max_block, int64_t unit) {
   return std::min(max_block, round_up(ceil_div(total, blocks), unit));
 }
 
+// The largest A (elements, m x k, not transposed) for which a narrow-n product is computed as C^T
+// (see sgemm): 512 KiB, the L2 of the CPUs the AVX2 kernel was tuned on.
+constexpr int64_t kNarrowMaxA = int64_t{1} << 17;
+
 // Below this many flops a problem runs on one thread: waking helpers costs more than they save.
 constexpr double kMinParallelFlops = 3.0e6;
 
@@ -96,7 +105,27 @@ struct Call {
   int64_t ldc;
   const float* bias;
   bool bias_per_row, relu;
+  bool c_trans;  // computing C^T = op(B)^T op(A)^T (narrow n): element (i, j) of this product is c[j * ldc + i]
 };
+
+// Where the tile at row i, column j of the product starts in C.
+inline float* c_at(const Call& p, int64_t i, int64_t j) { return p.c_trans ? p.c + j * p.ldc + i : p.c + i * p.ldc + j; }
+
+// How many of a block's `rows` rows (the last ones) run as mr_edge-row edge tiles: the leftover r =
+// rows % mr, or r + mr, when mr_edge-row tiles pad fewer rows than one mr-row tile holding r rows
+// (mr = 6, mr_edge = 4: r = 1 or 2 -> 7 or 8 rows as 2 edge tiles, r = 3 or 4 -> 1 edge tile,
+// r = 5 -> a 6-row tile).
+int64_t edge_rows(const SgemmKernels& K, int64_t rows) {
+  const int64_t r = rows % K.mr;
+  if (!K.ukernel_edge || r == 0) return 0;
+  int64_t tail = 0, padded = K.mr;
+  if (round_up(r, K.mr_edge) < padded) {
+    tail = r;
+    padded = round_up(r, K.mr_edge);
+  }
+  if (rows >= r + K.mr && round_up(r + K.mr, K.mr_edge) - K.mr < padded) tail = r + K.mr;
+  return tail;
+}
 
 // Packs columns [j0, j1) (relative to jc; j0 a multiple of NR) of the kc x nc block of op(B) at
 // (pc, jc) into their micro-panels of `packed`.
@@ -106,9 +135,19 @@ void pack_b_range(const Call& p, int64_t pc, int64_t jc, int64_t kc, int64_t j0,
   p.kern->pack_b(p.trans_b, kc, j1 - j0, src, p.ldb, packed + j0 * kc);
 }
 
-// Rows [i0, i1) x columns [j0, j1) (relative to jc) of C for depth block (pc, kc), with B packed.
-void macro_kernel(const Call& p, int64_t pc, int64_t kc, bool first_k, bool last_k, int64_t jc, const float* packed_b,
-                  int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+// Packs rows [0, mc) of the mc x kc block of op(A) at `a_src`: the first mc - tail rows into mr-row
+// panels, the last `tail` rows (see edge_rows) into mr_edge-row panels after them.
+void pack_a_block(const Call& p, int64_t mc, int64_t tail, int64_t kc, const float* a_src, float* packed) {
+  const SgemmKernels& K = *p.kern;
+  const int64_t main = mc - tail;
+  if (main > 0) K.pack_a(p.trans_a, main, kc, a_src, p.lda, packed);
+  if (tail > 0) K.pack_a_edge(p.trans_a, tail, kc, p.trans_a ? a_src + main : a_src + main * p.lda, p.lda, packed + main * kc);
+}
+
+// Rows [i0, i1) x columns [j0, j1) (relative to jc) of C for depth block (pc, kc), with B packed, or
+// (pack_b_here) with B packed here, each panel by the first tile that uses it (see ukernel_pack_b).
+void macro_kernel(const Call& p, int64_t pc, int64_t kc, bool first_k, bool last_k, int64_t jc, float* packed_b,
+                  bool pack_b_here, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
   const SgemmKernels& K = *p.kern;
   const int64_t mc_block = balanced_block(i1 - i0, K.mc, K.mr);
   float* packed_a = t_packed_a.reserve(static_cast<size_t>(round_up(mc_block, K.mr) * kc));
@@ -117,17 +156,24 @@ void macro_kernel(const Call& p, int64_t pc, int64_t kc, bool first_k, bool last
   st.beta = first_k ? p.beta : 1.0f;
   st.bias_per_row = p.bias_per_row;
   st.relu = last_k && p.relu;
+  st.transposed = p.c_trans;
   const float* bias = last_k ? p.bias : nullptr;
+  auto tile_bias = [&](int64_t row, int64_t col) -> const float* {
+    return bias ? (p.bias_per_row ? bias + row : bias + col) : nullptr;
+  };
   if (K.ukernel_direct_a && j1 - j0 <= K.nr) {
     // One B panel covers these columns, so each value of A is used once: read full row panels of
     // A in place rather than copying them first (the output layer's narrow n).
     const int64_t rs = p.trans_a ? 1 : p.lda, cs = p.trans_a ? p.lda : 1;
     const int nr = static_cast<int>(j1 - j0);
-    for (int64_t ir = i0; ir < i1; ir += K.mr) {
-      const int mr = static_cast<int>(std::min<int64_t>(K.mr, i1 - ir));
+    if (pack_b_here) pack_b_range(p, pc, jc, kc, j0, j1, packed_b);
+    const int64_t tail = edge_rows(K, i1 - i0);
+    const int64_t main_end = i1 - tail;
+    for (int64_t ir = i0; ir < main_end; ir += K.mr) {
+      const int mr = static_cast<int>(std::min<int64_t>(K.mr, main_end - ir));
       const float* a_src = p.a + ir * rs + pc * cs;
-      st.bias = bias ? (p.bias_per_row ? bias + ir : bias + jc + j0) : nullptr;
-      float* c_tile = p.c + ir * p.ldc + jc + j0;
+      st.bias = tile_bias(ir, jc + j0);
+      float* c_tile = c_at(p, ir, jc + j0);
       if (mr == K.mr) {
         K.ukernel_direct_a(kc, a_src, rs, cs, packed_b + j0 * kc, c_tile, p.ldc, mr, nr, &st);
       } else {
@@ -135,20 +181,45 @@ void macro_kernel(const Call& p, int64_t pc, int64_t kc, bool first_k, bool last
         K.ukernel(kc, packed_a, packed_b + j0 * kc, c_tile, p.ldc, mr, nr, &st);
       }
     }
+    if (tail > 0) {
+      K.pack_a_edge(p.trans_a, tail, kc, p.a + main_end * rs + pc * cs, p.lda, packed_a);
+      for (int64_t ir = main_end; ir < i1; ir += K.mr_edge) {
+        const int mr = static_cast<int>(std::min<int64_t>(K.mr_edge, i1 - ir));
+        st.bias = tile_bias(ir, jc + j0);
+        K.ukernel_edge(kc, packed_a + (ir - main_end) * kc, packed_b + j0 * kc, c_at(p, ir, jc + j0), p.ldc, mr, nr,
+                       &st);
+      }
+    }
     return;
   }
   for (int64_t ic = i0; ic < i1; ic += mc_block) {
     const int64_t mc = std::min(mc_block, i1 - ic);
+    const int64_t tail = edge_rows(K, mc), main = mc - tail;
     const float* a_src = p.trans_a ? p.a + pc * p.lda + ic : p.a + ic * p.lda + pc;
-    K.pack_a(p.trans_a, mc, kc, a_src, p.lda, packed_a);
+    pack_a_block(p, mc, tail, kc, a_src, packed_a);
     for (int64_t jr = j0; jr < j1; jr += K.nr) {
       const int nr = static_cast<int>(std::min<int64_t>(K.nr, j1 - jr));
-      const float* b_panel = packed_b + jr * kc;
-      float* c_col = p.c + jc + jr;
-      for (int64_t ir = 0; ir < mc; ir += K.mr) {
-        const int mr = static_cast<int>(std::min<int64_t>(K.mr, mc - ir));
-        st.bias = bias ? (p.bias_per_row ? bias + ic + ir : bias + jc + jr) : nullptr;
-        K.ukernel(kc, packed_a + ir * kc, b_panel, c_col + (ic + ir) * p.ldc, p.ldc, mr, nr, &st);
+      float* b_panel = packed_b + jr * kc;
+      int64_t ir = 0;
+      if (pack_b_here && ic == i0) {
+        if (nr == K.nr && main >= K.mr) {
+          st.bias = tile_bias(ic, jc + jr);
+          K.ukernel_pack_b(kc, packed_a, p.b + pc * p.ldb + jc + jr, p.ldb, b_panel, c_at(p, ic, jc + jr), p.ldc, K.mr,
+                           nr, &st);
+          ir = K.mr;
+        } else {
+          pack_b_range(p, pc, jc, kc, jr, jr + nr, packed_b);
+        }
+      }
+      for (; ir < main; ir += K.mr) {
+        const int mr = static_cast<int>(std::min<int64_t>(K.mr, main - ir));
+        st.bias = tile_bias(ic + ir, jc + jr);
+        K.ukernel(kc, packed_a + ir * kc, b_panel, c_at(p, ic + ir, jc + jr), p.ldc, mr, nr, &st);
+      }
+      for (int64_t ir = main; ir < mc; ir += K.mr_edge) {
+        const int mr = static_cast<int>(std::min<int64_t>(K.mr_edge, mc - ir));
+        st.bias = tile_bias(ic + ir, jc + jr);
+        K.ukernel_edge(kc, packed_a + ir * kc, b_panel, c_at(p, ic + ir, jc + jr), p.ldc, mr, nr, &st);
       }
     }
   }
@@ -210,11 +281,29 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
   p.bias = ep ? ep->bias : nullptr;
   p.bias_per_row = ep && ep->bias_per_row;
   p.relu = ep && ep->act == Activation::kRelu;
+  p.c_trans = false;
   if (k <= 0 || alpha == 0.0f) {
     scale_only(p);
     return;
   }
   const SgemmKernels& K = *p.kern;
+  if (n <= K.narrow_n && m > n && (trans_a || m * k <= kNarrowMaxA)) {
+    // Narrow n (an output layer): C^T = op(B)^T op(A)^T puts n along the kernel's rows, where it
+    // splits into mr- and mr_edge-row tiles with little padding, instead of one NR-column tile
+    // holding n columns. The kernels store the tiles of C^T transposed, into C. A becomes the
+    // packed side: a plain copy when it is stored transposed, otherwise a transposing copy, which
+    // costs more than the padding saves once A no longer fits in L2.
+    std::swap(p.a, p.b);
+    std::swap(p.lda, p.ldb);
+    const bool ta = p.trans_a;
+    p.trans_a = !p.trans_b;
+    p.trans_b = !ta;
+    std::swap(p.m, p.n);
+    p.bias_per_row = !p.bias_per_row;
+    p.c_trans = true;
+    m = p.m;
+    n = p.n;
+  }
   const int64_t nc_block = balanced_block(n, K.nc, K.nr);
   const int64_t kc_block = balanced_block(k, K.kc, 1);
 
@@ -223,6 +312,12 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
   int tm = 1, tn = 1;
   if (threads > 1) choose_grid(ceil_div(m, K.mr), ceil_div(std::min(n, nc_block), K.nr), threads, &tm, &tn);
   const int used = tm * tn;
+  // B packed by the first tile of each panel, where each thread packs the panels it uses (no row
+  // split), m is one A block (B's packing is then a large part of the work, and its loads from L3
+  // overlap the FMAs; with several A blocks it is a small part, and the plain pass was faster) and
+  // rows of B are shorter than a 4 KiB page (longer rows put every step on a new page).
+  const bool fuse_pack_b = K.ukernel_pack_b && !p.trans_b && tm == 1 && m <= K.mc &&
+                           p.ldb * static_cast<int64_t>(sizeof(float)) < 4096;
 
   for (int64_t jc = 0; jc < n; jc += nc_block) {
     const int64_t nc = std::min(nc_block, n - jc);
@@ -232,8 +327,8 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
       const bool first_k = pc == 0, last_k = pc + kc >= k;
       float* packed_b = t_packed_b.reserve(static_cast<size_t>(col_panels * K.nr * kc));
       if (used == 1) {
-        pack_b_range(p, pc, jc, kc, 0, nc, packed_b);
-        macro_kernel(p, pc, kc, first_k, last_k, jc, packed_b, 0, m, 0, nc);
+        if (!fuse_pack_b) pack_b_range(p, pc, jc, kc, 0, nc, packed_b);
+        macro_kernel(p, pc, kc, first_k, last_k, jc, packed_b, fuse_pack_b, 0, m, 0, nc);
         continue;
       }
       // Each thread's columns, in whole micro-panels: [col_begin(t), col_begin(t + 1)).
@@ -243,8 +338,8 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
         parallel_for(used, [&](int t) {
           const int64_t j0 = col_begin(t, tn), j1 = col_begin(t + 1, tn);
           if (j0 >= j1) return;
-          pack_b_range(p, pc, jc, kc, j0, j1, packed_b);
-          macro_kernel(p, pc, kc, first_k, last_k, jc, packed_b, 0, m, j0, j1);
+          if (!fuse_pack_b) pack_b_range(p, pc, jc, kc, j0, j1, packed_b);
+          macro_kernel(p, pc, kc, first_k, last_k, jc, packed_b, fuse_pack_b, 0, m, j0, j1);
         });
         continue;
       }
@@ -258,7 +353,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
         const int64_t ti = t / tn, tj = t % tn;
         const int64_t i0 = std::min(m, row_panels * ti / tm * K.mr), i1 = std::min(m, row_panels * (ti + 1) / tm * K.mr);
         const int64_t j0 = col_begin(tj, tn), j1 = col_begin(tj + 1, tn);
-        if (i0 < i1 && j0 < j1) macro_kernel(p, pc, kc, first_k, last_k, jc, packed_b, i0, i1, j0, j1);
+        if (i0 < i1 && j0 < j1) macro_kernel(p, pc, kc, first_k, last_k, jc, packed_b, false, i0, i1, j0, j1);
       });
     }
   }
@@ -266,7 +361,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
 
 SgemmBlocking sgemm_blocking() {
   const gemm::SgemmKernels& K = gemm::active_kernels();
-  return SgemmBlocking{K.name, K.mr, K.nr, K.kc, K.mc, K.nc};
+  return SgemmBlocking{K.name, K.mr, K.nr, K.kc, K.mc, K.nc, K.mr_edge, K.narrow_n};
 }
 
 }  // namespace fastgrad

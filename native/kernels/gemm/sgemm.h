@@ -33,6 +33,8 @@ struct SgemmBlocking {
   const char* kernel;  // e.g. "sgemm_ukernel_6x16__avx2_fma"
   int mr, nr;          // register tile: packed A panels have mr rows, packed B panels nr columns
   int64_t kc, mc, nc;  // cache blocks: kc (depth, L1), mc (rows of A per L2 block), nc (columns of B per L3 block)
+  int mr_edge;         // rows of the edge kernel for a block's leftover rows (0: none)
+  int64_t narrow_n;    // products with n <= narrow_n (and m > n) are computed as C^T (0: never)
 };
 SgemmBlocking sgemm_blocking();
 

@@ -36,7 +36,9 @@ void sgemm_ukernel_4x8__generic(int64_t kc, const float* __restrict a, const flo
 const SgemmKernels& sgemm_kernels_generic() {
   static const SgemmKernels k = {"sgemm_ukernel_4x8__generic", kMR, kNR, /*kc=*/256, /*mc=*/128, /*nc=*/2048,
                                  sgemm_ukernel_4x8__generic, pack_a_panels<kMR>, pack_b_panels<kNR>,
-                                 /*ukernel_direct_a=*/nullptr};
+                                 /*ukernel_direct_a=*/nullptr, /*mr_edge=*/0, /*ukernel_edge=*/nullptr,
+                                 /*pack_a_edge=*/nullptr, /*narrow_n=*/0,
+                                 /*ukernel_pack_b=*/nullptr};
   return k;
 }
 

@@ -14,6 +14,10 @@ struct TileStore {
   const float* bias;    // nullptr, or this tile's bias: bias[j] per column j, or bias[i] per row i
   bool bias_per_row;
   bool relu;
+  // The tile is stored transposed: element (i, j) at c[j * ldc + i] (row i of the tile is column i
+  // of C), with bias[i] / bias[j] as above in tile coordinates. Only set for a kernel table with
+  // narrow_n > 0; the other kernels ignore it.
+  bool transposed;
 };
 
 // Multiplies a packed A micro-panel (kc steps of MR values: a[p * MR + i] = A[i][p]) by a packed B
@@ -31,6 +35,9 @@ using Ukernel = void (*)(int64_t kc, const float* a, const float* b, float* c, i
 using UkernelDirectA = void (*)(int64_t kc, const float* a, int64_t rs_a, int64_t cs_a, const float* b, float* c,
                                 int64_t ldc, int m, int n, const TileStore* st);
 
+using UkernelPackB = void (*)(int64_t kc, const float* a, const float* b_src, int64_t ldb, float* b_packed, float* c,
+                              int64_t ldc, int m, int n, const TileStore* st);
+
 using PackA = void (*)(bool trans, int64_t mc, int64_t kc, const float* a, int64_t lda, float* dst);
 
 // Packs the kc x nc block of op(B) whose top-left element is at `b` into ceil(nc / NR) micro-panels
@@ -46,6 +53,22 @@ struct SgemmKernels {
   PackA pack_a;
   PackB pack_b;
   UkernelDirectA ukernel_direct_a;
+  // Optional (0 / nullptr where an ISA has none): a micro-kernel for the last rows of a block, with
+  // mr_edge < mr rows and the same NR; its A panels are packed by pack_a_edge (mr_edge rows per
+  // step). The driver runs a block's leftover rows with it when that wastes fewer rows than a
+  // padded mr-row tile (m = 128 with mr = 6 runs as 20 x 6 + 2 x 4 rather than 21 x 6 + a 6-row
+  // tile holding 2 rows).
+  int mr_edge;
+  Ukernel ukernel_edge;
+  PackA pack_a_edge;
+  // Optional (0 where an ISA has none): products with n <= narrow_n (and m > n) are computed as
+  // C^T = op(B)^T op(A)^T, so the narrow side runs along the kernel's rows (mr, mr_edge) instead of
+  // padding n to NR columns; the kernels then store with TileStore::transposed.
+  int64_t narrow_n;
+  // Optional: the micro-kernel for the first full tile (mr rows) of a full B panel when op(B) is
+  // stored plain, reading the panel from b_src (step p at b_src + p * ldb) and writing it packed
+  // to b_packed, as pack_b would, while it computes; the driver then skips packing B up front.
+  UkernelPackB ukernel_pack_b;
 };
 
 const SgemmKernels& sgemm_kernels_generic();

@@ -76,7 +76,9 @@ const SgemmKernels& sgemm_kernels_avx512() {
   // 1-2 MiB L2 holds the mc x kc A block (216 KiB at mc = 288).
   static const SgemmKernels k = {"sgemm_ukernel_12x32__avx512", kMR, kNR, /*kc=*/192, /*mc=*/288, /*nc=*/4096,
                                  sgemm_ukernel_12x32__avx512, pack_a_panels<kMR>, pack_b_panels<kNR>,
-                                 /*ukernel_direct_a=*/nullptr};
+                                 /*ukernel_direct_a=*/nullptr, /*mr_edge=*/0, /*ukernel_edge=*/nullptr,
+                                 /*pack_a_edge=*/nullptr, /*narrow_n=*/0,
+                                 /*ukernel_pack_b=*/nullptr};
   return k;
 }
 

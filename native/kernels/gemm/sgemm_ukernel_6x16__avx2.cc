@@ -2,7 +2,9 @@
 // six A values one at a time and multiplies them into two 8-wide B vectors: 12 FMAs per 2 loads of
 // B and 6 broadcasts, which keeps both FMA pipes busy (Zen 2/3, Haswell and later) with 3 registers
 // to spare. Edges (m < 6 rows, n < 16 columns) are stored with row guards and masked stores; the
-// packed panels are zero-padded, so the arithmetic is the same for every tile.
+// packed panels are zero-padded, so the arithmetic is the same for every tile. A 4 x 16 kernel runs
+// the leftover rows of a block where a 6-row tile would be mostly padding, and every kernel can
+// store its tile transposed, for narrow-n products computed as C^T (see SgemmKernels).
 #include <immintrin.h>
 
 #include <cstring>
@@ -13,13 +15,76 @@
 namespace fastgrad::gemm {
 namespace {
 
-constexpr int kMR = 6, kNR = 16;
+constexpr int kMR = 6, kNR = 16, kMREdge = 4;
 
 // Lane masks for the first n lanes of an 8-wide store: mask_for(n) reads 8 ints from kMaskTable + 8 - n.
 alignas(64) const int32_t kMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
 inline __m256i mask_for(int n) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - n));
+}
+
+// The first `count` (0..4) floats at d, the other lanes zero / untouched: C rows of a transposed
+// tile are only m <= 6 floats long, and the floats after them belong to other tiles or threads.
+inline __m128 load_upto4(const float* d, int count) {
+  switch (count) {
+    case 0: return _mm_setzero_ps();
+    case 1: return _mm_load_ss(d);
+    case 2: return _mm_castsi128_ps(_mm_loadu_si64(d));
+    case 3: return _mm_movelh_ps(_mm_castsi128_ps(_mm_loadu_si64(d)), _mm_load_ss(d + 2));
+    default: return _mm_loadu_ps(d);
+  }
+}
+
+inline void store_upto4(float* d, __m128 v, int count) {
+  switch (count) {
+    case 0: return;
+    case 1: _mm_store_ss(d, v); return;
+    case 2: _mm_storeu_si64(d, _mm_castps_si128(v)); return;
+    case 3:
+      _mm_storeu_si64(d, _mm_castps_si128(v));
+      _mm_store_ss(d + 2, _mm_movehl_ps(v, v));
+      return;
+    default: _mm_storeu_ps(d, v);
+  }
+}
+
+// The first `count` (0..8) floats at d.
+inline __m256 load_lanes(const float* d, int count) {
+  if (count >= 8) return _mm256_loadu_ps(d);
+  if (count <= 4) return _mm256_zextps128_ps256(load_upto4(d, count));
+  return _mm256_set_m128(load_upto4(d + 4, count - 4), _mm_loadu_ps(d));
+}
+
+inline void store_lanes(float* d, __m256 v, int count) {
+  if (count >= 8) {
+    _mm256_storeu_ps(d, v);
+  } else if (count <= 4) {
+    store_upto4(d, _mm256_castps256_ps128(v), count);
+  } else {
+    _mm_storeu_ps(d, _mm256_castps256_ps128(v));
+    store_upto4(d + 4, _mm256_extractf128_ps(v, 1), count - 4);
+  }
+}
+
+// In-register transpose: on return r[j] holds column j of the 8 x 8 block whose rows were r[0..7].
+inline __attribute__((always_inline)) void transpose8x8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
 // Applies alpha, beta, bias and ReLU to one row of the tile (lo = columns 0..7, hi = 8..15).
@@ -59,11 +124,45 @@ inline void store_row(float* crow, __m256 lo, __m256 hi, int i, int n, const Til
   }
 }
 
-// Stores the 6 x 16 tile held in c00..c51 (row i in ci0, ci1) as the TileStore says.
-inline __attribute__((always_inline)) void store_tile(float* c, int64_t ldc, int m, int n, const TileStore& s, __m256 c00,
-                                                      __m256 c01, __m256 c10, __m256 c11, __m256 c20, __m256 c21,
-                                                      __m256 c30, __m256 c31, __m256 c40, __m256 c41, __m256 c50,
-                                                      __m256 c51) {
+// Stores an M x 16 tile (M <= 8) transposed: tile column j is row j of C, so each of the n columns
+// becomes m consecutive floats at c + j * ldc. Eight columns at a time go through an 8 x 8 register
+// transpose (rows past M zero).
+template <int M>
+inline __attribute__((always_inline)) void store_tile_transposed(float* c, int64_t ldc, int m, int n,
+                                                                 const TileStore& s, const __m256 (&lo)[M],
+                                                                 const __m256 (&hi)[M]) {
+  const __m256 valpha = _mm256_set1_ps(s.alpha), vbeta = _mm256_set1_ps(s.beta);
+  // bias_per_row is in tile coordinates: one bias per tile row, i.e. along each stored row of C.
+  const __m256 bias_rows = s.bias && s.bias_per_row ? load_lanes(s.bias, m) : _mm256_setzero_ps();
+  for (int half = 0; half < 2; ++half) {
+    const int cols = n - 8 * half < 8 ? n - 8 * half : 8;
+    if (cols <= 0) break;
+    __m256 r[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) r[i] = i < M ? (half ? hi[i] : lo[i]) : _mm256_setzero_ps();
+    transpose8x8(r);
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j) {
+      if (j >= cols) break;
+      float* d = c + (8 * half + j) * ldc;
+      __m256 v = _mm256_mul_ps(r[j], valpha);
+      if (s.beta != 0.0f) v = _mm256_fmadd_ps(vbeta, load_lanes(d, m), v);
+      if (s.bias) v = _mm256_add_ps(v, s.bias_per_row ? bias_rows : _mm256_broadcast_ss(s.bias + 8 * half + j));
+      if (s.relu) v = _mm256_max_ps(v, _mm256_setzero_ps());
+      store_lanes(d, v, m);
+    }
+  }
+}
+
+// Stores the M x 16 tile held in lo/hi (row i in lo[i], hi[i]) as the TileStore says: rows i < m,
+// columns j < n are C's.
+template <int M>
+inline __attribute__((always_inline)) void store_tile(float* c, int64_t ldc, int m, int n, const TileStore& s,
+                                                      const __m256 (&lo)[M], const __m256 (&hi)[M]) {
+  if (s.transposed) {
+    store_tile_transposed<M>(c, ldc, m, n, s, lo, hi);
+    return;
+  }
   const __m256 valpha = _mm256_set1_ps(s.alpha), vbeta = _mm256_set1_ps(s.beta);
   __m256i mask_lo = _mm256_setzero_si256(), mask_hi = _mm256_setzero_si256();
   if (n < kNR) {
@@ -80,21 +179,35 @@ inline __attribute__((always_inline)) void store_tile(float* c, int64_t ldc, int
       bias_hi = _mm256_maskload_ps(s.bias + 8, mask_hi);
     }
   }
-  store_row(c, c00, c01, 0, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
-  if (m > 1) store_row(c + ldc, c10, c11, 1, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
-  if (m > 2) store_row(c + 2 * ldc, c20, c21, 2, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
-  if (m > 3) store_row(c + 3 * ldc, c30, c31, 3, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
-  if (m > 4) store_row(c + 4 * ldc, c40, c41, 4, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
-  if (m > 5) store_row(c + 5 * ldc, c50, c51, 5, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
+#pragma GCC unroll 8
+  for (int i = 0; i < M; ++i) {
+    if (i >= m) break;
+    store_row(c + i * ldc, lo[i], hi[i], i, n, s, valpha, vbeta, bias_lo, bias_hi, mask_lo, mask_hi);
+  }
+}
+
+// One prefetch, as assembly: with _mm_prefetch, GCC 12 left the loops below out of the kernels
+// entirely (seen in the disassembly), which cost 8% at 2048^3.
+inline void prefetch_line(const float* p) { __asm__ volatile("prefetcht0 (%0)" : : "r"(p)); }
+
+// Warms the lines of C the store will touch while the k loop runs.
+inline void prefetch_c(const float* c, int64_t ldc, int m, int n, const TileStore& s) {
+  if (s.transposed) {
+    for (int j = 0; j < n; ++j) {
+      prefetch_line(c + j * ldc);
+      prefetch_line(c + j * ldc + m - 1);
+    }
+  } else {
+    for (int i = 0; i < m; ++i) {
+      prefetch_line(c + i * ldc);
+      prefetch_line(c + i * ldc + 15);
+    }
+  }
 }
 
 void sgemm_ukernel_6x16__avx2_fma(int64_t kc, const float* __restrict a, const float* __restrict b, float* c,
                                   int64_t ldc, int m, int n, const TileStore* st) {
-  // Warm the C rows the store will touch while the k loop runs.
-  for (int i = 0; i < m; ++i) {
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 15), _MM_HINT_T0);
-  }
+  prefetch_c(c, ldc, m, n, *st);
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -162,7 +275,8 @@ void sgemm_ukernel_6x16__avx2_fma(int64_t kc, const float* __restrict a, const f
   }
 #undef FG_STEP
 
-  store_tile(c, ldc, m, n, *st, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+  const __m256 lo[kMR] = {c00, c10, c20, c30, c40, c50}, hi[kMR] = {c01, c11, c21, c31, c41, c51};
+  store_tile<kMR>(c, ldc, m, n, *st, lo, hi);
 }
 
 // The same micro-kernel reading A in place instead of from a packed panel: row i of step p at
@@ -172,10 +286,7 @@ void sgemm_ukernel_6x16__avx2_fma(int64_t kc, const float* __restrict a, const f
 void sgemm_ukernel_6x16__avx2_fma_direct_a(int64_t kc, const float* a, int64_t rs_a, int64_t cs_a,
                                            const float* __restrict b, float* c, int64_t ldc, int m, int n,
                                            const TileStore* st) {
-  for (int i = 0; i < m; ++i) {
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 15), _MM_HINT_T0);
-  }
+  prefetch_c(c, ldc, m, n, *st);
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -224,27 +335,135 @@ void sgemm_ukernel_6x16__avx2_fma_direct_a(int64_t kc, const float* a, int64_t r
         [c50] "+x"(c50), [c51] "+x"(c51)
       : [prm] "r"(params)
       : "r8", "r9", "r10", "r11", "ymm0", "ymm1", "ymm2", "ymm3", "memory", "cc");
-  store_tile(c, ldc, m, n, *st, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+  const __m256 lo[kMR] = {c00, c10, c20, c30, c40, c50}, hi[kMR] = {c01, c11, c21, c31, c41, c51};
+  store_tile<kMR>(c, ldc, m, n, *st, lo, hi);
 }
 
-// In-register transpose: on return r[j] holds column j of the 8 x 8 block whose rows were r[0..7].
-inline void transpose8x8(__m256 r[8]) {
-  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
-  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
-  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
-  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
-  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+// The 6 x 16 kernel for the first tile of a B panel, reading the panel from op(B) stored plain (step
+// p at b_src + p * ldb, all 16 columns present) and writing it packed to b_packed as it goes: the
+// driver's separate B packing pass is a stall on B coming from L3, which here overlaps the FMAs.
+void sgemm_ukernel_6x16__avx2_fma_pack_b(int64_t kc, const float* __restrict a, const float* b_src, int64_t ldb,
+                                         float* __restrict b_packed, float* c, int64_t ldc, int m, int n,
+                                         const TileStore* st) {
+  prefetch_c(c, ldc, m, n, *st);
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  // The B pointers, stride and step count go in through memory (asm takes at most 30 operands, and
+  // a with the 12 accumulators already use 26): r8 = source, r9 = packed, r10 = row stride (bytes),
+  // r11 = steps, r12 = prefetch distance (8 rows).
+  const int64_t ld_bytes = ldb * static_cast<int64_t>(sizeof(float));
+  const int64_t params[5] = {reinterpret_cast<int64_t>(b_src), reinterpret_cast<int64_t>(b_packed), ld_bytes, kc,
+                             8 * ld_bytes};
+  __asm__ volatile(
+      "movq (%[prm]), %%r8\n\t"
+      "movq 8(%[prm]), %%r9\n\t"
+      "movq 16(%[prm]), %%r10\n\t"
+      "movq 24(%[prm]), %%r11\n\t"
+      "movq 32(%[prm]), %%r12\n\t"
+      ".p2align 5\n\t"
+      "1:\n\t"
+      "prefetcht0 (%%r8,%%r12)\n\t"
+      "prefetcht0 60(%%r8,%%r12)\n\t"
+      "vmovups (%%r8), %%ymm0\n\t"
+      "vmovups 32(%%r8), %%ymm1\n\t"
+      "vmovaps %%ymm0, (%%r9)\n\t"
+      "vmovaps %%ymm1, 32(%%r9)\n\t"
+      "vbroadcastss (%[a]), %%ymm2\n\t"
+      "vfmadd231ps %%ymm0, %%ymm2, %[c00]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm2, %[c01]\n\t"
+      "vbroadcastss 4(%[a]), %%ymm3\n\t"
+      "vfmadd231ps %%ymm0, %%ymm3, %[c10]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm3, %[c11]\n\t"
+      "vbroadcastss 8(%[a]), %%ymm2\n\t"
+      "vfmadd231ps %%ymm0, %%ymm2, %[c20]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm2, %[c21]\n\t"
+      "vbroadcastss 12(%[a]), %%ymm3\n\t"
+      "vfmadd231ps %%ymm0, %%ymm3, %[c30]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm3, %[c31]\n\t"
+      "vbroadcastss 16(%[a]), %%ymm2\n\t"
+      "vfmadd231ps %%ymm0, %%ymm2, %[c40]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm2, %[c41]\n\t"
+      "vbroadcastss 20(%[a]), %%ymm3\n\t"
+      "vfmadd231ps %%ymm0, %%ymm3, %[c50]\n\t"
+      "vfmadd231ps %%ymm1, %%ymm3, %[c51]\n\t"
+      "addq $24, %[a]\n\t"
+      "addq %%r10, %%r8\n\t"
+      "addq $64, %%r9\n\t"
+      "decq %%r11\n\t"
+      "jnz 1b\n\t"
+      : [a] "+r"(a), [c00] "+x"(c00), [c01] "+x"(c01), [c10] "+x"(c10), [c11] "+x"(c11), [c20] "+x"(c20),
+        [c21] "+x"(c21), [c30] "+x"(c30), [c31] "+x"(c31), [c40] "+x"(c40), [c41] "+x"(c41), [c50] "+x"(c50),
+        [c51] "+x"(c51)
+      : [prm] "r"(params)
+      : "r8", "r9", "r10", "r11", "r12", "ymm0", "ymm1", "ymm2", "ymm3", "memory", "cc");
+  const __m256 lo[kMR] = {c00, c10, c20, c30, c40, c50}, hi[kMR] = {c01, c11, c21, c31, c41, c51};
+  store_tile<kMR>(c, ldc, m, n, *st, lo, hi);
+}
+
+// The edge micro-kernel: a 4 x 16 tile in 8 accumulators, A packed 4 rows per step. The driver
+// runs a block's last rows with it where a 6-row tile would be mostly padding (m = 128 = 20 x 6 +
+// 2 x 4). 8 independent FMA chains are just enough to cover the FMA latency on both pipes.
+void sgemm_ukernel_4x16__avx2_fma(int64_t kc, const float* __restrict a, const float* __restrict b, float* c,
+                                  int64_t ldc, int m, int n, const TileStore* st) {
+  prefetch_c(c, ldc, m, n, *st);
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+#define FG_STEP4(B0, B1, A0, A1, A2, A3)                        \
+  "vmovaps " B0 "(%[b]), %%ymm0\n\t"                             \
+  "vmovaps " B1 "(%[b]), %%ymm1\n\t"                             \
+  "vbroadcastss " A0 "(%[a]), %%ymm2\n\t"                        \
+  "vfmadd231ps %%ymm0, %%ymm2, %[c00]\n\t"                       \
+  "vfmadd231ps %%ymm1, %%ymm2, %[c01]\n\t"                       \
+  "vbroadcastss " A1 "(%[a]), %%ymm3\n\t"                        \
+  "vfmadd231ps %%ymm0, %%ymm3, %[c10]\n\t"                       \
+  "vfmadd231ps %%ymm1, %%ymm3, %[c11]\n\t"                       \
+  "vbroadcastss " A2 "(%[a]), %%ymm2\n\t"                        \
+  "vfmadd231ps %%ymm0, %%ymm2, %[c20]\n\t"                       \
+  "vfmadd231ps %%ymm1, %%ymm2, %[c21]\n\t"                       \
+  "vbroadcastss " A3 "(%[a]), %%ymm3\n\t"                        \
+  "vfmadd231ps %%ymm0, %%ymm3, %[c30]\n\t"                       \
+  "vfmadd231ps %%ymm1, %%ymm3, %[c31]\n\t"
+  int64_t quads = kc / 4, rest = kc % 4;
+  if (quads > 0) {
+    __asm__ volatile(
+        ".p2align 5\n\t"
+        "1:\n\t"
+        "prefetcht0 256(%[a])\n\t"
+        FG_STEP4("0", "32", "0", "4", "8", "12")
+        FG_STEP4("64", "96", "16", "20", "24", "28")
+        FG_STEP4("128", "160", "32", "36", "40", "44")
+        FG_STEP4("192", "224", "48", "52", "56", "60")
+        "addq $64, %[a]\n\t"
+        "addq $256, %[b]\n\t"
+        "decq %[n]\n\t"
+        "jnz 1b\n\t"
+        : [a] "+r"(a), [b] "+r"(b), [n] "+r"(quads), [c00] "+x"(c00), [c01] "+x"(c01), [c10] "+x"(c10),
+          [c11] "+x"(c11), [c20] "+x"(c20), [c21] "+x"(c21), [c30] "+x"(c30), [c31] "+x"(c31)
+        :
+        : "ymm0", "ymm1", "ymm2", "ymm3", "memory", "cc");
+  }
+  if (rest > 0) {
+    __asm__ volatile(
+        "2:\n\t"
+        FG_STEP4("0", "32", "0", "4", "8", "12")
+        "addq $16, %[a]\n\t"
+        "addq $64, %[b]\n\t"
+        "decq %[n]\n\t"
+        "jnz 2b\n\t"
+        : [a] "+r"(a), [b] "+r"(b), [n] "+r"(rest), [c00] "+x"(c00), [c01] "+x"(c01), [c10] "+x"(c10),
+          [c11] "+x"(c11), [c20] "+x"(c20), [c21] "+x"(c21), [c30] "+x"(c30), [c31] "+x"(c31)
+        :
+        : "ymm0", "ymm1", "ymm2", "ymm3", "memory", "cc");
+  }
+#undef FG_STEP4
+  const __m256 lo[kMREdge] = {c00, c10, c20, c30}, hi[kMREdge] = {c01, c11, c21, c31};
+  store_tile<kMREdge>(c, ldc, m, n, *st, lo, hi);
 }
 
 // Stores the first 6 lanes of v at d (4 + 2: never touches d[6], d[7]).
@@ -295,51 +514,63 @@ void pack_a_6__avx2(bool trans, int64_t mc, int64_t kc, const float* a, int64_t 
   }
 }
 
-// B packing: the plain case is a 64-byte copy per step; the transposed case transposes two 8 x 8
-// blocks per 8 steps. Partial panels (fewer than 16 columns) go through the portable loop.
+// B packing: the plain case copies 64 bytes per step and panel; the transposed case transposes
+// 8 x 8 blocks. Partial panels (fewer than 16 columns) go through the portable loop.
 void pack_b_16__avx2(bool trans, int64_t kc, int64_t nc, const float* b, int64_t ldb, float* __restrict dst) {
   const int64_t full = nc / kNR * kNR;
-  for (int64_t j0 = 0; j0 < full; j0 += kNR, dst += kNR * kc) {
-    int64_t p = 0;
-    if (!trans) {
-      const float* src = b + j0;
-      for (; p < kc; ++p) {
-        _mm256_store_ps(dst + p * kNR, _mm256_loadu_ps(src + p * ldb));
-        _mm256_store_ps(dst + p * kNR + 8, _mm256_loadu_ps(src + p * ldb + 8));
-      }
-      continue;
-    }
-    const float* src = b + j0 * ldb;
-    for (; p + 8 <= kc; p += 8) {
-      __m256 lo[8], hi[8];
-      for (int j = 0; j < 8; ++j) {
-        lo[j] = _mm256_loadu_ps(src + j * ldb + p);
-        hi[j] = _mm256_loadu_ps(src + (j + 8) * ldb + p);
-      }
-      transpose8x8(lo);
-      transpose8x8(hi);
-      for (int q = 0; q < 8; ++q) {
-        _mm256_store_ps(dst + (p + q) * kNR, lo[q]);
-        _mm256_store_ps(dst + (p + q) * kNR + 8, hi[q]);
+  if (!trans) {
+    // op(B)(p, j) = b[p * ldb + j]: groups of 4 panels (256 bytes of each row) step by step. One
+    // panel at a time reads only 64 bytes per row, so with b not 64-byte aligned every line is
+    // fetched twice, the second time long after it left L1; all panels at once writes to as many
+    // streams as there are panels, kc * 64 bytes apart, which at kc = 256 all share one L1 set.
+    constexpr int64_t kGroup = 4 * kNR;
+    for (int64_t g0 = 0; g0 < full; g0 += kGroup) {
+      const int64_t g1 = g0 + kGroup < full ? g0 + kGroup : full;
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = b + p * ldb;
+        float* d = dst + g0 * kc + p * kNR;
+        for (int64_t j0 = g0; j0 < g1; j0 += kNR, d += kNR * kc) {
+          _mm256_store_ps(d, _mm256_loadu_ps(src + j0));
+          _mm256_store_ps(d + 8, _mm256_loadu_ps(src + j0 + 8));
+        }
       }
     }
-    for (; p < kc; ++p) {
-      for (int j = 0; j < kNR; ++j) dst[p * kNR + j] = src[j * ldb + p];
+  } else {
+    // op(B)(p, j) = b[j * ldb + p]: 8 stored rows (half a panel) at a time, 8 steps per transpose,
+    // so the 8 lines being read stay in L1 from one block of steps to the next even when ldb puts
+    // them all in one or two L1 sets (16 rows at a time, at ldb = 512, overflowed the sets' 8 ways).
+    for (int64_t j0 = 0; j0 < full; j0 += kNR) {
+      float* panel = dst + j0 * kc;
+      for (int half = 0; half < kNR; half += 8) {
+        const float* src = b + (j0 + half) * ldb;
+        int64_t p = 0;
+        for (; p + 8 <= kc; p += 8) {
+          __m256 r[8];
+          for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(src + j * ldb + p);
+          transpose8x8(r);
+          for (int q = 0; q < 8; ++q) _mm256_store_ps(panel + (p + q) * kNR + half, r[q]);
+        }
+        for (; p < kc; ++p) {
+          for (int j = 0; j < 8; ++j) panel[p * kNR + half + j] = src[j * ldb + p];
+        }
+      }
     }
   }
   if (full < nc) {
-    pack_b_panels<kNR>(trans, kc, nc - full, trans ? b + full * ldb : b + full, ldb, dst);
+    pack_b_panels<kNR>(trans, kc, nc - full, trans ? b + full * ldb : b + full, ldb, dst + full * kc);
   }
 }
 
 }  // namespace
 
 const SgemmKernels& sgemm_kernels_avx2() {
-  // Zen 2/3: 32 KiB L1d holds a 16 x kc B micro-panel (16 KiB at kc = 256) plus streaming A; 512 KiB
-  // L2 holds the mc x kc A block (144 KiB); L3 holds the kc x nc B block (4 MiB).
-  static const SgemmKernels k = {"sgemm_ukernel_6x16__avx2_fma", kMR, kNR, /*kc=*/256, /*mc=*/144, /*nc=*/4080,
+  // Zen 2/3: 32 KiB L1d holds a 16 x kc B micro-panel (17 KiB at kc = 272) plus streaming A; 512 KiB
+  // L2 holds the mc x kc A block (153 KiB); L3 holds the kc x nc B block (4 MiB). kc = 272 rather
+  // than 256 runs k = 784 (MNIST's input) as 3 depth blocks, not 4, at the same 256 for k = 512..2048.
+  static const SgemmKernels k = {"sgemm_ukernel_6x16__avx2_fma", kMR, kNR, /*kc=*/272, /*mc=*/144, /*nc=*/4080,
                                  sgemm_ukernel_6x16__avx2_fma, pack_a_6__avx2, pack_b_16__avx2,
-                                 sgemm_ukernel_6x16__avx2_fma_direct_a};
+                                 sgemm_ukernel_6x16__avx2_fma_direct_a, kMREdge, sgemm_ukernel_4x16__avx2_fma,
+                                 pack_a_panels<kMREdge>, /*narrow_n=*/12, sgemm_ukernel_6x16__avx2_fma_pack_b};
   return k;
 }
 

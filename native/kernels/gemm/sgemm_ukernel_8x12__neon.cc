@@ -117,7 +117,10 @@ const SgemmKernels& sgemm_kernels_neon() {
   // micro-panel (12 KiB at kc = 256) plus streaming A; 1 MiB L2 holds the mc x kc A block (128 KiB);
   // the kc x nc B block (3 MiB) streams from L3/SLC.
   static const SgemmKernels k = {"sgemm_ukernel_8x12__neon", kMR, kNR, /*kc=*/256, /*mc=*/128, /*nc=*/3072,
-                                 sgemm_ukernel_8x12__neon, pack_a_panels<kMR>, pack_b_panels<kNR>};
+                                 sgemm_ukernel_8x12__neon, pack_a_panels<kMR>, pack_b_panels<kNR>,
+                                 /*ukernel_direct_a=*/nullptr, /*mr_edge=*/0, /*ukernel_edge=*/nullptr,
+                                 /*pack_a_edge=*/nullptr, /*narrow_n=*/0,
+                                 /*ukernel_pack_b=*/nullptr};
   return k;
 }
 

@@ -140,5 +140,5 @@ export const jsGemm: GemmOps = {
       }
     }
   },
-  gemmInfo: (): GemmInfo => ({ kernel: 'sgemm_js_4x4', mr: MR, nr: NR, kc: KC, mc: MC, nc: NC }),
+  gemmInfo: (): GemmInfo => ({ kernel: 'sgemm_js_4x4', mr: MR, nr: NR, kc: KC, mc: MC, nc: NC, mrEdge: 0, narrowN: 0 }),
 };
