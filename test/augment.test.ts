@@ -150,6 +150,9 @@ describe("fit's augment option", () => {
         seen.push(x.data[0]);
         return this.lin.forward(x.reshape([x.shape[0], 4]));
       }
+      config(): Record<string, unknown> {
+        return {};
+      }
     }
     const shiftOut = new nn.RandomTranslation([1, 1], 0, { fillMode: 'constant', fillValue: 5 });
     shiftOut.eval(); // fit must switch it to training mode
