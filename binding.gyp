@@ -5,7 +5,7 @@
   # An ISA library has sources only on its own architecture (node-gyp builds every target).
   "target_defaults": {
     "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-    "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fno-trapping-math", "-fvisibility=hidden", "-Wall", "-Wno-unused-function"],
+    "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fno-trapping-math", "-fvisibility=hidden", "-Wall", "-Wno-unused-function", "-Wno-psabi"],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
     "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
     "conditions": [

@@ -5,7 +5,8 @@
 // <cstdint> and <cstring>.
 #pragma once
 
-#pragma GCC diagnostic ignored "-Wpsabi"
+// (The build passes -Wno-psabi: these helpers take and return 32-byte vectors by value, inline,
+// never across a library boundary, so GCC's note about that ABI does not apply.)
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 
