@@ -7,15 +7,14 @@ epochs with the recipe of `fastgrad train --model cnn`: Adam at `lr` (default 1e
 cosine schedule stepped per batch, and reports test accuracy per epoch.
 Usage: cnn_torch.py <data dir> <threads> <batches> [epochs] [lr]; prints one JSON line.
 Run with OPENBLAS_NUM_THREADS=1 (bench/cnn.js sets it), PyTorch's best setting on this machine."""
-import gzip
 import json
-import os
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
+
+import fmnist_torch
 
 data_dir, threads, batches = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 epochs = int(sys.argv[4]) if len(sys.argv) > 4 else 0
@@ -23,19 +22,7 @@ lr = float(sys.argv[5]) if len(sys.argv) > 5 else 1e-3
 torch.set_num_threads(threads)
 torch.manual_seed(1)
 
-
-def idx(name):
-    with gzip.open(os.path.join(data_dir, name), 'rb') as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], 'big') for i in range(ndim)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-x_train = torch.from_numpy(idx('train-images-idx3-ubyte.gz').astype(np.float32) / 255).unsqueeze(1)
-y_train = torch.from_numpy(idx('train-labels-idx1-ubyte.gz').astype(np.int64))
-x_test = torch.from_numpy(idx('t10k-images-idx3-ubyte.gz').astype(np.float32) / 255).unsqueeze(1)
-y_test = torch.from_numpy(idx('t10k-labels-idx1-ubyte.gz').astype(np.int64))
+x_train, y_train, x_test, y_test = fmnist_torch.load(data_dir, 'image')
 
 
 

@@ -4,34 +4,22 @@ batch 128, shuffled each epoch. Usage: train_torch.py <data dir> <torch threads>
 With `batches`, times only that many training steps after 5 warm-up steps and extrapolates an epoch.
 Otherwise trains `epochs` full epochs, timing each (training only) and evaluating the test set after
 each. OpenBLAS's threads come from OPENBLAS_NUM_THREADS (bench/train.js sets it). Prints one JSON line."""
-import gzip
 import json
 import os
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
+
+import fmnist_torch
 
 data_dir, threads, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 batches = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 torch.set_num_threads(threads)
 torch.manual_seed(1)
 
-
-def idx(name):
-    with gzip.open(os.path.join(data_dir, name), 'rb') as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], 'big') for i in range(ndim)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-x_train = torch.from_numpy(idx('train-images-idx3-ubyte.gz').astype(np.float32).reshape(-1, 784) / 255)
-y_train = torch.from_numpy(idx('train-labels-idx1-ubyte.gz').astype(np.int64))
-x_test = torch.from_numpy(idx('t10k-images-idx3-ubyte.gz').astype(np.float32).reshape(-1, 784) / 255)
-y_test = torch.from_numpy(idx('t10k-labels-idx1-ubyte.gz').astype(np.int64))
+x_train, y_train, x_test, y_test = fmnist_torch.load(data_dir, 'flat')
 
 model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
