@@ -3,7 +3,7 @@
 import { Module } from './module';
 import { Tensor } from '../tensor/tensor';
 import { ones, zeros } from '../tensor/creation';
-import { batchNorm2d, batchNorm2dReluMaxPool2d } from '../autograd/ops/batchnorm2d';
+import { batchNorm2d, batchNorm2dReluMaxPool2d, type BatchNorm2dOptions } from '../autograd/ops/batchnorm2d';
 import type { MaxPool2d } from './pool';
 import { ShapeError, ValueError, checkBool, checkFinite, checkInt } from '../errors';
 import { shapeString } from '../tensor/tensor';
@@ -53,38 +53,33 @@ export class BatchNorm2d extends Module {
 
   /** The normalisation followed by a ReLU in one pass (Sequential uses this for BatchNorm2d, ReLU pairs). */
   forwardFused(x: Tensor, relu: boolean): Tensor {
-    if (x instanceof Tensor && x.ndim === 4 && x.shape[1] !== this.numFeatures) {
-      throw new ShapeError(`BatchNorm2d: expected ${this.numFeatures} channels, got input ${shapeString(x.shape)}`);
-    }
-    const useBatchStats = this.training || !this.trackRunningStats;
-    const y = batchNorm2d(
-      x, this.getParameter('weight') ?? null, this.getParameter('bias') ?? null,
-      this.getBuffer('running_mean') ?? null, this.getBuffer('running_var') ?? null,
-      { training: useBatchStats, momentum: this.momentum, eps: this.eps, relu },
-    );
-    this.countBatch();
-    return y;
+    return this.run(x, (w, b, rm, rv, opts) => batchNorm2d(x, w, b, rm, rv, { ...opts, relu }));
   }
 
   /** This layer, a ReLU and `pool` in one op (Sequential uses this for BatchNorm2d, ReLU, MaxPool2d). */
   forwardReluMaxPool(x: Tensor, pool: MaxPool2d): Tensor {
+    const window = { kernelSize: pool.kernelSize, stride: pool.stride, padding: pool.padding };
+    return this.run(x, (w, b, rm, rv, opts) => batchNorm2dReluMaxPool2d(x, w, b, rm, rv, opts, window));
+  }
+
+  /**
+   * Checks x's channels, runs `op` with this layer's tensors and options, and counts the batch as
+   * PyTorch does (num_batches_tracked: one more per training batch; momentum stays fixed).
+   */
+  private run(
+    x: Tensor,
+    op: (w: Tensor | null, b: Tensor | null, rm: Tensor | null, rv: Tensor | null, opts: BatchNorm2dOptions) => Tensor,
+  ): Tensor {
     if (x instanceof Tensor && x.ndim === 4 && x.shape[1] !== this.numFeatures) {
       throw new ShapeError(`BatchNorm2d: expected ${this.numFeatures} channels, got input ${shapeString(x.shape)}`);
     }
-    const useBatchStats = this.training || !this.trackRunningStats;
-    const y = batchNorm2dReluMaxPool2d(
-      x, this.getParameter('weight') ?? null, this.getParameter('bias') ?? null,
+    const y = op(
+      this.getParameter('weight') ?? null, this.getParameter('bias') ?? null,
       this.getBuffer('running_mean') ?? null, this.getBuffer('running_var') ?? null,
-      { training: useBatchStats, momentum: this.momentum, eps: this.eps },
-      { kernelSize: pool.kernelSize, stride: pool.stride, padding: pool.padding },
+      { training: this.training || !this.trackRunningStats, momentum: this.momentum, eps: this.eps },
     );
-    this.countBatch();
-    return y;
-  }
-
-  // As PyTorch: one more batch seen in training (not used for anything else: momentum is fixed).
-  private countBatch(): void {
     if (this.training && this.trackRunningStats) this.getBuffer('num_batches_tracked')!.data[0] += 1;
+    return y;
   }
 
   config(): Record<string, unknown> {
