@@ -21,28 +21,17 @@ constexpr int64_t kColsCapFloats = 64 * 1024;
 // memcpy costs more than the copy.
 inline void copy_row(float* dst, const float* src, int64_t n) {
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    v8f v;
-    __builtin_memcpy(&v, src + i, sizeof(v));
-    __builtin_memcpy(dst + i, &v, sizeof(v));
-  }
+  for (; i + 8 <= n; i += 8) store8(dst + i, load8(src + i));
   for (; i < n; ++i) dst[i] = src[i];
 }
 inline void zero_row(float* dst, int64_t n) {
   int64_t i = 0;
-  const v8f z = {0, 0, 0, 0, 0, 0, 0, 0};
-  for (; i + 8 <= n; i += 8) __builtin_memcpy(dst + i, &z, sizeof(z));
+  for (; i + 8 <= n; i += 8) store8(dst + i, splat8(0.f));
   for (; i < n; ++i) dst[i] = 0.f;
 }
 inline void add_row(float* dst, const float* src, int64_t n) {
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    v8f a, b;
-    __builtin_memcpy(&a, dst + i, sizeof(a));
-    __builtin_memcpy(&b, src + i, sizeof(b));
-    a += b;
-    __builtin_memcpy(dst + i, &a, sizeof(a));
-  }
+  for (; i + 8 <= n; i += 8) store8(dst + i, load8(dst + i) + load8(src + i));
   for (; i < n; ++i) dst[i] += src[i];
 }
 

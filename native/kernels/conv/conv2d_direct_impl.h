@@ -37,7 +37,7 @@ void forward_block(const fastgrad::DirectConvGeom& g, const int64_t* offs, int64
       const int64_t cnt = g.ow - ox < 8 ? g.ow - ox : 8;
       for (int j = 0; j < OB; ++j) {
         v8f a = acc[j];
-        if (relu) a = a > splat8(0.f) ? a : splat8(0.f);
+        if (relu) a = relu8(a);
         float* dst = y0 + j * ohw + oy * g.ow + ox;
         if (cnt == 8) {
           store8(dst, a);
