@@ -43,6 +43,14 @@ const convGrid: Geo[] = [
   [2, 1, 9, 11, 13, 5, 5, 1, 1, 2, 2, 1, 1, 1],
   [1, 2, 6, 20, 9, 3, 4, 1, 1, 0, 3, 1, 1, 1],
   [1, 1, 4, 4, 3, 2, 2, 1, 1, 3, 3, 1, 1, 1],
+  // The Winograd path (3x3, stride 1, >= 8 channels each side): odd output sizes (a last tile with
+  // one row or column), rows of more than 8 tiles, no or wide padding, chunks of tile rows that
+  // split images and span them (40 + 88 channels: 8 tile rows per chunk of 16-tile rows), one image.
+  [3, 8, 7, 9, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+  [2, 9, 20, 37, 8, 3, 3, 1, 1, 0, 2, 1, 1, 1],
+  [2, 16, 5, 5, 12, 3, 3, 1, 1, 2, 2, 1, 1, 1],
+  [3, 40, 29, 31, 88, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+  [1, 8, 6, 6, 8, 3, 3, 1, 1, 1, 0, 1, 1, 1],
 ];
 
 function convOut(g: Geo): [number, number] {

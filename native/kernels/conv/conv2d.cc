@@ -6,6 +6,8 @@
 
 #include "common/thread_pool.h"
 #include "kernels/conv/conv2d_direct.h"
+#include "kernels/conv/conv2d_winograd.h"
+#include "kernels/conv/image_chunks.h"
 #include "kernels/gemm/sgemm.h"
 
 namespace fastgrad {
@@ -214,27 +216,6 @@ float* scratch(size_t n) {
   thread_local std::vector<float> buf;
   if (buf.size() < n) buf.resize(n);
   return buf.data();
-}
-
-// How many contiguous chunks of the batch for_image_chunks makes: a few per thread, so that a thread
-// the OS preempts (or a slower core) does not hold the others up at the end; one when there are
-// fewer images than threads, so that sgemm can use the pool itself for each image.
-int64_t image_chunks(int64_t n) {
-  const int64_t t = num_threads();
-  if (t <= 1 || n < t) return 1;
-  return std::min<int64_t>(n, 4 * t);
-}
-
-// Runs fn(first, last, chunk) over image_chunks(n) contiguous chunks of the batch, spread over the
-// pool (sgemm then runs single-threaded inside each task).
-template <typename F>
-void for_image_chunks(int64_t n, const F& fn) {
-  const int64_t chunks = image_chunks(n);
-  if (chunks <= 1) {
-    fn(int64_t{0}, n, 0);
-    return;
-  }
-  parallel_for(static_cast<int>(chunks), [&](int task) { fn(n * task / chunks, n * (task + 1) / chunks, task); });
 }
 
 // ---- GEMM path ----
@@ -494,6 +475,8 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* weight, c
   if (g.ohw == 0 || s.n == 0 || s.oc == 0) return;
   if (conv2d_direct_applies(s)) {
     forward_direct(s, x, weight, bias, relu, y);
+  } else if (conv2d_winograd_applies(s)) {
+    conv2d_winograd_forward(s, x, weight, bias, relu, y);
   } else if (g.cg == 1 && s.groups > 1) {
     forward_depthwise(g, x, weight, bias, relu, y);
   } else {
@@ -508,7 +491,9 @@ void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w
     std::memset(dx, 0, static_cast<size_t>(s.n * s.c * g.hw) * sizeof(float));
     return;
   }
-  if (g.cg == 1 && s.groups > 1) {
+  if (conv2d_winograd_applies(s)) {
+    conv2d_winograd_backward_input(s, dy, weight, dx);
+  } else if (g.cg == 1 && s.groups > 1) {
     backward_input_depthwise(g, dy, weight, dx);
   } else {
     backward_input_gemm(g, dy, weight, dx);
@@ -526,7 +511,9 @@ void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* d
     backward_weight_direct(s, x, dy, dweight, dbias);  // the bias gradient too, in the same pass over dy
     return;
   }
-  if (g.cg == 1 && s.groups > 1) {
+  if (conv2d_winograd_applies(s)) {
+    conv2d_winograd_backward_weight(s, x, dy, dweight);
+  } else if (g.cg == 1 && s.groups > 1) {
     backward_weight_depthwise(g, x, dy, dweight);
   } else {
     backward_weight_gemm(g, x, dy, dweight);
