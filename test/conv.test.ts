@@ -51,6 +51,7 @@ const convGrid: Geo[] = [
   [2, 16, 5, 5, 12, 3, 3, 1, 1, 2, 2, 1, 1, 1],
   [3, 40, 29, 31, 88, 3, 3, 1, 1, 1, 1, 1, 1, 1],
   [1, 8, 6, 6, 8, 3, 3, 1, 1, 1, 0, 1, 1, 1],
+  [2, 8, 9, 18, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1], // even width >= 8: dy read in place but for the last (odd) tile row
 ];
 
 function convOut(g: Geo): [number, number] {

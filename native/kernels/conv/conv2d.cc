@@ -272,20 +272,25 @@ void backward_input_gemm(const Geometry& g, const float* dy, const float* weight
   });
 }
 
+// dbias[o] = the sum of dy over images and pixels of channel o; channels spread over the pool, each
+// summed in the same order whatever the thread count.
 void bias_grad(const Conv2dShape& s, int64_t ohw, const float* dy, float* dbias) {
-  for (int64_t o = 0; o < s.oc; ++o) dbias[o] = 0.f;
-  for (int64_t img = 0; img < s.n; ++img) {
-    for (int64_t o = 0; o < s.oc; ++o) {
-      const float* row = dy + (img * s.oc + o) * ohw;
-      float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      int64_t p = 0;
-      for (; p + 8 <= ohw; p += 8)
-        for (int j = 0; j < 8; ++j) acc[j] += row[p + j];
-      float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-      for (; p < ohw; ++p) sum += row[p];
-      dbias[o] += sum;
+  parallel_range(static_cast<size_t>(s.oc), 8, 1, [&](size_t b, size_t e) {
+    for (size_t ou = b; ou < e; ++ou) {
+      const int64_t o = static_cast<int64_t>(ou);
+      float total = 0.f;
+      for (int64_t img = 0; img < s.n; ++img) {
+        const float* row = dy + (img * s.oc + o) * ohw;
+        v8f acc = splat8(0.f);
+        int64_t p = 0;
+        for (; p + 8 <= ohw; p += 8) acc += load8(row + p);
+        float sum = hsum8(acc);
+        for (; p < ohw; ++p) sum += row[p];
+        total += sum;
+      }
+      dbias[o] = total;
     }
-  }
+  });
 }
 
 void backward_weight_gemm(const Geometry& g, const float* x, const float* dy, float* dweight) {

@@ -96,6 +96,18 @@ float* scratch(std::vector<float>& buf, size_t n) {
   return buf.data();
 }
 
+// Copies and zero fills of a dozen floats: inline vector loops (a call to memcpy costs more here).
+inline void copy_floats(float* dst, const float* src, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) store8(dst + i, load8(src + i));
+  for (; i < n; ++i) dst[i] = src[i];
+}
+inline void zero_floats(float* dst, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) store8(dst + i, splat8(0.f));
+  for (; i < n; ++i) dst[i] = 0.f;
+}
+
 // Padded rows [py0, py0 + rows) of one input plane (padded row py = input row py - ph; the image
 // starts at column pw).
 void pad_input_rows(const WinogradGeom& g, const float* plane, int64_t py0, int64_t rows, float* out) {
@@ -103,13 +115,8 @@ void pad_input_rows(const WinogradGeom& g, const float* plane, int64_t py0, int6
   for (int64_t i = 0; i < rows; ++i) {
     float* row = out + i * g.wp;
     const int64_t iy = py0 + i - s.ph;
-    if (iy < 0 || iy >= s.h) {
-      std::memset(row, 0, static_cast<size_t>(g.wp) * sizeof(float));
-      continue;
-    }
-    std::memset(row, 0, static_cast<size_t>(s.pw) * sizeof(float));
-    std::memcpy(row + s.pw, plane + iy * s.w, static_cast<size_t>(s.w) * sizeof(float));
-    std::memset(row + s.pw + s.w, 0, static_cast<size_t>(g.wp - s.pw - s.w) * sizeof(float));
+    zero_floats(row, g.wp);
+    if (iy >= 0 && iy < s.h) copy_floats(row + s.pw, plane + iy * s.w, s.w);
   }
 }
 
@@ -119,11 +126,11 @@ void pad_grad_rows(const WinogradGeom& g, const float* plane, int64_t oy0, int64
     float* row = out + i * g.wd;
     const int64_t oy = oy0 + i;
     if (oy >= g.oh) {
-      std::memset(row, 0, static_cast<size_t>(g.wd) * sizeof(float));
+      zero_floats(row, g.wd);
       continue;
     }
-    std::memcpy(row, plane + oy * g.ow, static_cast<size_t>(g.ow) * sizeof(float));
-    std::memset(row + g.ow, 0, static_cast<size_t>(g.wd - g.ow) * sizeof(float));
+    copy_floats(row, plane + oy * g.ow, g.ow);
+    zero_floats(row + g.ow, g.wd - g.ow);
   }
 }
 
@@ -144,11 +151,21 @@ void transform_input_chunk(const WinogradGeom& g, const WinogradKernels& k, cons
 void transform_grad_chunk(const WinogradGeom& g, const WinogradKernels& k, const float* dy, int64_t gr0, int64_t gr1,
                           float* mdy, float* dyp) {
   const Conv2dShape& s = g.s;
+  // Tile rows before a plane's last read dy in place when ow is even (every tile's columns exist)
+  // and >= 8: their vectors then run at most one row past their second row, into the plane's next
+  // row, and the lanes past the row's tiles are overwritten by the next tile row's. The last tile
+  // row (no next row, maybe no second row) reads a zero-padded copy.
+  const int64_t in_place_end = g.ow % 2 == 0 && g.ow >= 8 ? g.th - 1 : 0;
   for_chunk_images(g, gr0, gr1, [&](int64_t img, int64_t ty0, int64_t ty1, int64_t t0) {
-    const int64_t rows = ty1 - ty0;
+    const int64_t mid = std::min(ty1, std::max(ty0, in_place_end));
     for (int64_t o = 0; o < s.oc; ++o) {
-      pad_grad_rows(g, dy + (img * s.oc + o) * g.oh * g.ow, 2 * ty0, 2 * rows, dyp);
-      k.grad_transform(dyp, g.wd, rows, g.tw, mdy + o * g.cs + t0, g.ts);
+      const float* plane = dy + (img * s.oc + o) * g.oh * g.ow;
+      float* out = mdy + o * g.cs + t0;
+      if (mid > ty0) k.grad_transform(plane + 2 * ty0 * g.ow, g.ow, mid - ty0, g.tw, out, g.ts);
+      if (ty1 > mid) {
+        pad_grad_rows(g, plane, 2 * mid, 2 * (ty1 - mid), dyp);
+        k.grad_transform(dyp, g.wd, ty1 - mid, g.tw, out + (mid - ty0) * g.tw, g.ts);
+      }
     }
   });
 }
@@ -246,7 +263,7 @@ void conv2d_winograd_backward_input(const Conv2dShape& s, const float* dy, const
       for_chunk_images(g, gr0, gr1, [&](int64_t img, int64_t ty0, int64_t ty1, int64_t t0) {
         const int64_t rows = ty1 - ty0, prow0 = 2 * ty0 - s.ph;  // input row of the first padded row
         for (int64_t ci = 0; ci < s.c; ++ci) {
-          std::memset(pad, 0, static_cast<size_t>((2 * rows + 2) * g.wp) * sizeof(float));
+          zero_floats(pad, (2 * rows + 2) * g.wp);
           k.input_grad_transform(dv + ci * g.cs + t0, g.ts, rows, g.tw, pad, g.wp);
           float* plane = dx + (img * s.c + ci) * hw;
           for (int64_t i = 0; i < 2 * rows + 2; ++i) {

@@ -44,7 +44,8 @@ struct WinogradKernels {
   // row has one), and of its columns only those before ow.
   void (*output_transform)(const float* m, int64_t xi_stride, int64_t rows, int64_t tw, float bias, bool relu,
                            float* y, int64_t ow, int64_t out_rows);
-  // Mdy = A dy A^T. dyp: rows 2 * rows of a zero-padded gradient plane, wd floats apart (wd >= 16 * ceil(tw / 8)).
+  // Mdy = A dy A^T. dyp: rows 2 * rows of a gradient plane, wd floats apart, from which 16 * ceil(tw / 8)
+  // floats per row are read (a zero-padded copy, or the plane itself where that stays in bounds).
   void (*grad_transform)(const float* dyp, int64_t wd, int64_t rows, int64_t tw, float* mdy, int64_t xi_stride);
   // Adds B dV B^T of each tile into the overlapping 4x4 blocks of dxp (rows 2 * rows + 2, wp apart).
   void (*input_grad_transform)(const float* dv, int64_t xi_stride, int64_t rows, int64_t tw, float* dxp, int64_t wp);
