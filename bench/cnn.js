@@ -82,7 +82,11 @@ async function fastgradRun(fg, threads, { sliceBatches, epochs, train, test }) {
   }
 }
 
-/** Median seconds of the conv kernels at the model's shapes (batch 128); GFLOPS from 2 m n k. */
+/**
+ * Median seconds of the conv kernels at the model's shapes (batch 128); GFLOPS from the direct
+ * convolution's 2 m n k per pass (conv2 runs Winograd F(2x2, 3x3), which does 2.25x fewer
+ * multiplies: its figure is the rate a direct convolution would need to match it).
+ */
 async function convKernels(fg, threads, quick) {
   const be = fg.getBackend('native');
   const prev = be.numThreads();
@@ -100,14 +104,16 @@ async function convKernels(fg, threads, quick) {
       const y = new Float32Array(n * oc * l.ohw), dx = new Float32Array(x.length), dw = new Float32Array(wt.length), db = new Float32Array(oc);
       const flops = 2 * n * oc * l.k * l.ohw;
       const passes = [
-        ['forward', () => be.conv2dForward(x, wt, b, y, ...l.g, false)],
-        ['input grad', () => be.conv2dBackwardInput(y, wt, dx, ...l.g)],
-        ['weight grad', () => be.conv2dBackwardWeight(x, y, dw, db, ...l.g)],
+        ['forward', () => be.conv2dForward(x, wt, b, y, ...l.g, false), 1],
+        ['input grad', () => be.conv2dBackward(x, y, wt, dx, null, null, ...l.g), 1],
+        ['weight grad', () => be.conv2dBackward(x, y, wt, null, dw, db, ...l.g), 1],
+        // What training runs: both gradients in one call (the Winograd path transforms dy once).
+        ['both grads', () => be.conv2dBackward(x, y, wt, dx, dw, db, ...l.g), 2],
       ];
-      for (const [pass, fn] of passes) {
+      for (const [pass, fn, times] of passes) {
         const r = await lib.compare([{ name: 'native', fn }], { warmup: 1, samples: quick ? 3 : 7, minMs: quick ? 100 : 300 });
         const s = r.native.seconds.median;
-        rows.push({ layer: l.name, pass, threads, ms: s * 1e3, gflops: flops / s / 1e9 });
+        rows.push({ layer: l.name, pass, threads, ms: s * 1e3, gflops: (times * flops) / s / 1e9 });
       }
     }
   } finally {

@@ -69,9 +69,18 @@ function runConv(be: Backend, g: Geo, seed: number, relu: boolean) {
   const y = new Float32Array(n * oc * oh * ow);
   be.conv2dForward(x, wt, b, y, ...g, relu);
   const dx = new Float32Array(x.length).fill(NaN);
-  be.conv2dBackwardInput(dy, wt, dx, ...g);
   const dw = new Float32Array(wt.length).fill(NaN), db = new Float32Array(oc).fill(NaN);
-  be.conv2dBackwardWeight(x, dy, dw, db, ...g);
+  be.conv2dBackward(x, dy, wt, dx, dw, db, ...g);
+  // Each gradient alone (the others null) is the same as computed together (the bias gradient up to
+  // summation order: the direct path sums it in the weight gradient's pass).
+  const dxAlone = new Float32Array(x.length).fill(NaN), dwAlone = new Float32Array(wt.length).fill(NaN);
+  const dbAlone = new Float32Array(oc).fill(NaN);
+  be.conv2dBackward(x, dy, wt, dxAlone, null, null, ...g);
+  be.conv2dBackward(x, dy, wt, null, dwAlone, null, ...g);
+  be.conv2dBackward(x, dy, wt, null, null, dbAlone, ...g);
+  expect(Array.from(dxAlone)).toEqual(Array.from(dx));
+  expect(Array.from(dwAlone)).toEqual(Array.from(dw));
+  expectClose(dbAlone, db, 1e-6, `bias grad alone ${g}`);
   return { y, dx, dw, db };
 }
 
@@ -379,7 +388,10 @@ describe('bad input gives typed errors naming the shapes', () => {
     expect(() => be.conv2dForward(x, wt, null, y, ...bad(13, 2), false)).toThrow(RangeError); // 3 % 2
     expect(() => be.conv2dForward(x, wt, null, y, ...bad(5, 20), false)).toThrow(RangeError); // kernel > input
     expect(() => be.conv2dForward(x, wt, null, y, ...bad(0, 1.5), false)).toThrow(TypeError);
-    expect(() => be.conv2dBackwardWeight(x, y, wt, new Float32Array(2), ...g)).toThrow(RangeError);
+    expect(() => be.conv2dBackward(x, y, wt, null, wt, new Float32Array(2), ...g)).toThrow(RangeError);
+    expect(() => be.conv2dBackward(x, y, wt, x.subarray(1), null, null, ...g)).toThrow(RangeError);
+    expect(() => be.conv2dBackward(x, y, wt, null, wt.subarray(1), null, ...g)).toThrow(RangeError);
+    expect(() => be.conv2dBackward(x, y.subarray(1), wt, x, null, null, ...g)).toThrow(RangeError);
     expect(() => be.maxPool2dForward(x, y, new Int32Array(3), 2, 3, 8, 8, 2, 2, 2, 2, 0, 0)).toThrow(RangeError);
     expect(() => be.maxPool2dForward(x, y, new Float32Array(512) as unknown as Int32Array, 2, 3, 8, 8, 2, 2, 2, 2, 0, 0)).toThrow(TypeError);
     expect(() => be.maxPool2dForward(x, y, new Int32Array(512), 2, 3, 8, 8, 2, 2, 2, 2, 2, 0)).toThrow(RangeError);

@@ -79,27 +79,21 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value Conv2dBackwardInput(const Napi::CallbackInfo& info) {
-  Args args(info, "conv2dBackwardInput");
-  args.expect_count(17);
-  Conv2dShape s = conv_shape(args, 3);
-  F32 dy = args.f32(0, "gradOut", mul({s.n, s.oc, s.out_h(), s.out_w()}));
-  F32 w = args.f32(1, "weight", mul({s.oc, s.c / s.groups, s.kh, s.kw}));
-  F32 dx = args.f32(2, "gradInput", mul({s.n, s.c, s.h, s.w}));
-  conv2d_backward_input(s, dy.data, w.data, dx.data);
-  return info.Env().Undefined();
-}
-
-Napi::Value Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
-  Args args(info, "conv2dBackwardWeight");
-  args.expect_count(18);
-  Conv2dShape s = conv_shape(args, 4);
+Napi::Value Conv2dBackward(const Napi::CallbackInfo& info) {
+  Args args(info, "conv2dBackward");
+  args.expect_count(20);
+  Conv2dShape s = conv_shape(args, 6);
   F32 x = args.f32(0, "x", mul({s.n, s.c, s.h, s.w}));
   F32 dy = args.f32(1, "gradOut", mul({s.n, s.oc, s.out_h(), s.out_w()}));
-  F32 dw = args.f32(2, "gradWeight", mul({s.oc, s.c / s.groups, s.kh, s.kw}));
-  F32 db = args.f32_or_null(3, "gradBias");
+  F32 w = args.f32(2, "weight", mul({s.oc, s.c / s.groups, s.kh, s.kw}));
+  F32 dx = args.f32_or_null(3, "gradInput");
+  if (dx.data && dx.length < mul({s.n, s.c, s.h, s.w})) args.range_error("argument 'gradInput' must hold at least n * c * h * w elements");
+  F32 dw = args.f32_or_null(4, "gradWeight");
+  if (dw.data && dw.length < mul({s.oc, s.c / s.groups, s.kh, s.kw}))
+    args.range_error("argument 'gradWeight' must hold at least outChannels * c / groups * kh * kw elements");
+  F32 db = args.f32_or_null(5, "gradBias");
   if (db.data && db.length < static_cast<size_t>(s.oc)) args.range_error("argument 'gradBias' must hold at least outChannels elements");
-  conv2d_backward_weight(s, x.data, dy.data, dw.data, db.data);
+  conv2d_backward(s, x.data, dy.data, w.data, dx.data, dw.data, db.data);
   return info.Env().Undefined();
 }
 
@@ -336,8 +330,7 @@ void init(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNorm2dReluMaxPool2dForwardTrain", Napi::Function::New(env, BatchNorm2dReluMaxPool2dForwardTrain));
   exports.Set("batchNorm2dReluMaxPool2dBackward", Napi::Function::New(env, BatchNorm2dReluMaxPool2dBackward));
   exports.Set("conv2dForward", Napi::Function::New(env, Conv2dForward));
-  exports.Set("conv2dBackwardInput", Napi::Function::New(env, Conv2dBackwardInput));
-  exports.Set("conv2dBackwardWeight", Napi::Function::New(env, Conv2dBackwardWeight));
+  exports.Set("conv2dBackward", Napi::Function::New(env, Conv2dBackward));
   exports.Set("maxPool2dForward", Napi::Function::New(env, MaxPool2dForward));
   exports.Set("maxPool2dBackward", Napi::Function::New(env, MaxPool2dBackward));
   exports.Set("avgPool2dForward", Napi::Function::New(env, AvgPool2dForward));

@@ -14,16 +14,14 @@ export interface ConvOps {
     strideH: number, strideW: number, padH: number, padW: number, dilationH: number, dilationW: number,
     groups: number, relu: boolean,
   ): void;
-  /** gradInput [n, c, h, w] from gradOut [n, outChannels, oh, ow]. */
-  conv2dBackwardInput(
-    gradOut: Float32Array, weight: Float32Array, gradInput: Float32Array,
-    n: number, c: number, h: number, w: number, outChannels: number, kh: number, kw: number,
-    strideH: number, strideW: number, padH: number, padW: number, dilationH: number, dilationW: number,
-    groups: number,
-  ): void;
-  /** gradWeight [outChannels, c/groups, kh, kw] and gradBias [outChannels] (may be null). */
-  conv2dBackwardWeight(
-    x: Float32Array, gradOut: Float32Array, gradWeight: Float32Array, gradBias: Float32Array | null,
+  /**
+   * The gradients of conv2dForward (without its ReLU) from gradOut [n, outChannels, oh, ow]:
+   * gradInput [n, c, h, w], gradWeight [outChannels, c/groups, kh, kw] and gradBias [outChannels],
+   * each may be null (not computed). One call for all three lets a kernel share work between them.
+   */
+  conv2dBackward(
+    x: Float32Array, gradOut: Float32Array, weight: Float32Array,
+    gradInput: Float32Array | null, gradWeight: Float32Array | null, gradBias: Float32Array | null,
     n: number, c: number, h: number, w: number, outChannels: number, kh: number, kw: number,
     strideH: number, strideW: number, padH: number, padW: number, dilationH: number, dilationW: number,
     groups: number,

@@ -489,39 +489,36 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* weight, c
   }
 }
 
-void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* weight, float* dx) {
+void conv2d_backward(const Conv2dShape& s, const float* x, const float* dy, const float* weight, float* dx,
+                     float* dweight, float* dbias) {
   Geometry g(s);
-  if (s.n == 0 || s.c == 0) return;
-  if (g.ohw == 0 || s.oc == 0) {
-    std::memset(dx, 0, static_cast<size_t>(s.n * s.c * g.hw) * sizeof(float));
-    return;
-  }
+  const bool empty = s.n == 0 || g.ohw == 0 || s.oc == 0;
+  if (dx && empty) std::memset(dx, 0, static_cast<size_t>(s.n * s.c * g.hw) * sizeof(float));
+  if (dweight && (s.n == 0 || g.ohw == 0)) std::memset(dweight, 0, static_cast<size_t>(s.oc * g.kk) * sizeof(float));
+  if (dbias && (s.n == 0 || g.ohw == 0)) std::memset(dbias, 0, static_cast<size_t>(s.oc) * sizeof(float));
+  if (empty || s.c == 0) return;
   if (conv2d_winograd_applies(s)) {
-    conv2d_winograd_backward_input(s, dy, weight, dx);
-  } else if (g.cg == 1 && s.groups > 1) {
-    backward_input_depthwise(g, dy, weight, dx);
-  } else {
-    backward_input_gemm(g, dy, weight, dx);
-  }
-}
-
-void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dweight, float* dbias) {
-  Geometry g(s);
-  if (s.n == 0 || g.ohw == 0) {
-    std::memset(dweight, 0, static_cast<size_t>(s.oc * g.kk) * sizeof(float));
-    if (dbias) std::memset(dbias, 0, static_cast<size_t>(s.oc) * sizeof(float));
+    conv2d_winograd_backward(s, x, dy, weight, dx, dweight);  // both gradients in one pass
+    if (dbias) bias_grad(s, g.ohw, dy, dbias);
     return;
   }
-  if (conv2d_direct_applies(s)) {
-    backward_weight_direct(s, x, dy, dweight, dbias);  // the bias gradient too, in the same pass over dy
-    return;
+  if (dx) {
+    if (g.cg == 1 && s.groups > 1) {
+      backward_input_depthwise(g, dy, weight, dx);
+    } else {
+      backward_input_gemm(g, dy, weight, dx);
+    }
   }
-  if (conv2d_winograd_applies(s)) {
-    conv2d_winograd_backward_weight(s, x, dy, dweight);
-  } else if (g.cg == 1 && s.groups > 1) {
-    backward_weight_depthwise(g, x, dy, dweight);
-  } else {
-    backward_weight_gemm(g, x, dy, dweight);
+  if (dweight) {
+    if (conv2d_direct_applies(s)) {
+      backward_weight_direct(s, x, dy, dweight, dbias);  // the bias gradient too, in the same pass over dy
+      return;
+    }
+    if (g.cg == 1 && s.groups > 1) {
+      backward_weight_depthwise(g, x, dy, dweight);
+    } else {
+      backward_weight_gemm(g, x, dy, dweight);
+    }
   }
   if (dbias) bias_grad(s, g.ohw, dy, dbias);
 }

@@ -37,12 +37,14 @@ namespace {
 
 constexpr int64_t kXi = 16;  // positions of a transformed 4x4 tile
 
-// Tiles per chunk: the chunk's transformed input and output (16 * (c + oc) floats per tile) fill
-// at most 2 MiB per thread (L2 and L3), while each GEMM has a few hundred columns to amortise
-// sgemm's packing and calls. Measured at the CNN's conv2 (32 -> 64 channels, 14x14, batch 128,
-// 2 threads, ms for forward / input grad / weight grad): 64 tiles ~1.05x the im2col path;
-// 170 tiles 5.0 / 5.3 / 4.9; 341 tiles 4.8 / 5.0 / 5.2; 682 tiles 5.3 / 5.4 / 5.7; 1365 tiles
-// 5.6 / 6.4 / 6.4 (two threads' chunks no longer fit in the caches together).
+// Tiles per chunk: the chunk's transformed matrices (16 floats per tile and channel: V and M in the
+// forward, c + oc channels; Mdy, dV and V in the backward, oc + 2c) fill at most 2 MiB per thread
+// (L2 and L3), while each GEMM has a few hundred columns to amortise sgemm's packing and calls.
+// Measured at the CNN's conv2 (32 -> 64 channels, 14x14, batch 128, 2 threads, ms for forward /
+// input grad / weight grad, each alone): 64 tiles ~1.05x the im2col path; 170 tiles 5.0 / 5.3 /
+// 4.9; 341 tiles 4.8 / 5.0 / 5.2; 682 tiles 5.3 / 5.4 / 5.7; 1365 tiles 5.6 / 6.4 / 6.4 (two
+// threads' chunks no longer fit in the caches together). Both gradients in one pass at 256 tiles:
+// 10.4-11.7 ms against 13.7-14.2 for the two passes apart.
 constexpr int64_t kChunkFloats = 512 * 1024;
 constexpr int64_t kMaxChunkTiles = 512;
 
@@ -58,7 +60,8 @@ struct WinogradGeom {
   // position xi sees a matrix with row stride cs.
   int64_t ts;  // a chunk's tiles, and room for the 7 lanes a vector runs past them
   int64_t cs;  // kXi * ts
-  explicit WinogradGeom(const Conv2dShape& sh) : s(sh) {
+  // channels: the transformed channels a chunk holds per tile (forward: V and M, c + oc).
+  WinogradGeom(const Conv2dShape& sh, int64_t channels) : s(sh) {
     oh = s.out_h();
     ow = s.out_w();
     th = (oh + 1) / 2;
@@ -66,7 +69,7 @@ struct WinogradGeom {
     const int64_t groups8 = (tw + 7) / 8;
     wp = 16 * groups8 + 2;
     wd = 16 * groups8;
-    const int64_t tiles = std::min(kMaxChunkTiles, std::max<int64_t>(1, kChunkFloats / (kXi * (s.c + s.oc))));
+    const int64_t tiles = std::min(kMaxChunkTiles, std::max<int64_t>(1, kChunkFloats / (kXi * channels)));
     chunk_rows = std::max<int64_t>(1, tiles / tw);
     ts = (chunk_rows * tw + 8 + 7) / 8 * 8;
     cs = kXi * ts;
@@ -222,7 +225,7 @@ void untransform_weight_grad(const Conv2dShape& s, const float* du, float* dweig
 
 void conv2d_winograd_forward(const Conv2dShape& s, const float* x, const float* weight, const float* bias, bool relu,
                              float* y) {
-  const WinogradGeom g(s);
+  const WinogradGeom g(s, s.c + s.oc);
   const WinogradKernels& k = winograd_kernels();
   const std::vector<float> u = transform_weights(s, weight);
   for_image_chunks(s.n, [&](int64_t first, int64_t last, int) {
@@ -245,21 +248,34 @@ void conv2d_winograd_forward(const Conv2dShape& s, const float* x, const float* 
   });
 }
 
-void conv2d_winograd_backward_input(const Conv2dShape& s, const float* dy, const float* weight, float* dx) {
-  const WinogradGeom g(s);
+void conv2d_winograd_backward(const Conv2dShape& s, const float* x, const float* dy, const float* weight, float* dx,
+                              float* dweight) {
+  // Mdy, dV and V, whichever gradients are asked for: the same chunks, so the same sums, either way.
+  const WinogradGeom g(s, s.oc + 2 * s.c);
   const WinogradKernels& k = winograd_kernels();
-  const std::vector<float> u = transform_weights(s, weight);
-  const int64_t hw = s.h * s.w;
+  const std::vector<float> u = dx ? transform_weights(s, weight) : std::vector<float>();
+  const int64_t hw = s.h * s.w, usize = kXi * s.oc * s.c, tasks = image_chunks(s.n);
+  // One dU per task, summed in task order afterwards (the result does not depend on scheduling).
+  std::vector<float> du(static_cast<size_t>(dweight ? tasks * usize : 0), 0.f);
   // Tasks own whole images: neighbouring tile rows add into the same input rows.
-  for_image_chunks(s.n, [&](int64_t first, int64_t last, int) {
-    thread_local std::vector<float> vbuf, mbuf, pbuf;
-    float* dv = scratch(vbuf, static_cast<size_t>(g.v_size()));
+  for_image_chunks(s.n, [&](int64_t first, int64_t last, int task) {
+    thread_local std::vector<float> mbuf, vbuf, dvbuf, pbuf;
     float* mdy = scratch(mbuf, static_cast<size_t>(g.m_size()));
+    float* v = dweight ? scratch(vbuf, static_cast<size_t>(g.v_size())) : nullptr;
+    float* dv = dx ? scratch(dvbuf, static_cast<size_t>(g.v_size())) : nullptr;
     float* pad = scratch(pbuf, static_cast<size_t>((2 * g.chunk_rows + 2) * std::max(g.wp, g.wd)));
-    std::memset(dx + first * s.c * hw, 0, static_cast<size_t>((last - first) * s.c * hw) * sizeof(float));
+    float* acc = dweight ? du.data() + task * usize : nullptr;
+    if (dx) std::memset(dx + first * s.c * hw, 0, static_cast<size_t>((last - first) * s.c * hw) * sizeof(float));
     for_chunks(g, first, last, [&](int64_t gr0, int64_t gr1) {
       const int64_t tiles = (gr1 - gr0) * g.tw;
-      transform_grad_chunk(g, k, dy, gr0, gr1, mdy, pad);
+      transform_grad_chunk(g, k, dy, gr0, gr1, mdy, pad);  // shared by both gradients
+      if (dweight) {
+        transform_input_chunk(g, k, x, gr0, gr1, v, pad);
+        for (int64_t xi = 0; xi < kXi; ++xi)
+          sgemm(false, true, s.oc, s.c, tiles, 1.f, mdy + xi * g.ts, g.cs, v + xi * g.ts, g.cs, 1.f,
+                acc + xi * s.oc * s.c, s.c);
+      }
+      if (!dx) return;
       for (int64_t xi = 0; xi < kXi; ++xi)
         sgemm(true, false, s.c, tiles, s.oc, 1.f, u.data() + xi * s.oc * s.c, s.c, mdy + xi * g.ts, g.cs, 0.f,
               dv + xi * g.ts, g.cs);
@@ -280,29 +296,7 @@ void conv2d_winograd_backward_input(const Conv2dShape& s, const float* dy, const
       });
     });
   });
-}
-
-void conv2d_winograd_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dweight) {
-  const WinogradGeom g(s);
-  const WinogradKernels& k = winograd_kernels();
-  const int64_t usize = kXi * s.oc * s.c, tasks = image_chunks(s.n);
-  // One dU per task, summed in task order afterwards (the result does not depend on scheduling).
-  std::vector<float> du(static_cast<size_t>(tasks * usize), 0.f);
-  for_image_chunks(s.n, [&](int64_t first, int64_t last, int task) {
-    thread_local std::vector<float> vbuf, mbuf, pbuf;
-    float* v = scratch(vbuf, static_cast<size_t>(g.v_size()));
-    float* mdy = scratch(mbuf, static_cast<size_t>(g.m_size()));
-    float* pad = scratch(pbuf, static_cast<size_t>((2 * g.chunk_rows + 2) * std::max(g.wp, g.wd)));
-    float* acc = du.data() + task * usize;
-    for_chunks(g, first, last, [&](int64_t gr0, int64_t gr1) {
-      const int64_t tiles = (gr1 - gr0) * g.tw;
-      transform_input_chunk(g, k, x, gr0, gr1, v, pad);
-      transform_grad_chunk(g, k, dy, gr0, gr1, mdy, pad);
-      for (int64_t xi = 0; xi < kXi; ++xi)
-        sgemm(false, true, s.oc, s.c, tiles, 1.f, mdy + xi * g.ts, g.cs, v + xi * g.ts, g.cs, 1.f,
-              acc + xi * s.oc * s.c, s.c);
-    });
-  });
+  if (!dweight) return;
   for (int64_t t = 1; t < tasks; ++t) {
     const float* e = du.data() + t * usize;
     for (int64_t j = 0; j < usize; ++j) du[j] += e[j];

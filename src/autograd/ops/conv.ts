@@ -126,17 +126,10 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
       gy = new Float32Array(grad.length);
       for (let i = 0; i < gy.length; i++) gy[i] = out[i] > 0 ? grad[i] : 0;
     }
-    let gx: Float32Array | null = null, gw: Float32Array | null = null, gb: Float32Array | null = null;
-    if (x.requiresGrad) {
-      gx = outputArray(x.size);
-      be.conv2dBackwardInput(gy, weight.data, gx, ...geom);
-    }
-    if (weight.requiresGrad || (bias && bias.requiresGrad)) {
-      gw = new Float32Array(weight.size);
-      gb = bias ? new Float32Array(g.outChannels) : null;
-      be.conv2dBackwardWeight(x.data, gy, gw, gb, ...geom);
-      if (!weight.requiresGrad) gw = null;
-    }
+    const gx = x.requiresGrad ? outputArray(x.size) : null;
+    const gw = weight.requiresGrad ? new Float32Array(weight.size) : null;
+    const gb = bias && bias.requiresGrad ? new Float32Array(g.outChannels) : null;
+    if (gx || gw || gb) be.conv2dBackward(x.data, gy, weight.data, gx, gw, gb, ...geom);
     return bias ? [gx, gw, gb] : [gx, gw];
   });
 }

@@ -35,39 +35,11 @@ export const jsConv: ConvOps = {
     }
   },
 
-  conv2dBackwardInput(dy, weight, dx, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups) {
+  conv2dBackward(x, dy, weight, dx, dW, dB, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups) {
     const oh = outSize(h, kh, sh, ph, dh), ow = outSize(w, kw, sw, pw, dw);
     const cg = c / groups, ocg = oc / groups;
-    const acc = new Float64Array(n * c * h * w);
-    for (let b = 0; b < n; b++) {
-      for (let o = 0; o < oc; o++) {
-        const g = Math.floor(o / ocg);
-        for (let oy = 0; oy < oh; oy++) {
-          for (let ox = 0; ox < ow; ox++) {
-            const gv = dy[((b * oc + o) * oh + oy) * ow + ox];
-            for (let ci = 0; ci < cg; ci++) {
-              const inPlane = (b * c + g * cg + ci) * h * w;
-              for (let ki = 0; ki < kh; ki++) {
-                const iy = oy * sh - ph + ki * dh;
-                if (iy < 0 || iy >= h) continue;
-                for (let kj = 0; kj < kw; kj++) {
-                  const ix = ox * sw - pw + kj * dw;
-                  if (ix < 0 || ix >= w) continue;
-                  acc[inPlane + iy * w + ix] += gv * weight[((o * cg + ci) * kh + ki) * kw + kj];
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-    for (let i = 0; i < acc.length; i++) dx[i] = acc[i];
-  },
-
-  conv2dBackwardWeight(x, dy, dW, dB, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups) {
-    const oh = outSize(h, kh, sh, ph, dh), ow = outSize(w, kw, sw, pw, dw);
-    const cg = c / groups, ocg = oc / groups;
-    const acc = new Float64Array(oc * cg * kh * kw);
+    const accX = dx ? new Float64Array(n * c * h * w) : null;
+    const accW = dW ? new Float64Array(oc * cg * kh * kw) : null;
     const accB = new Float64Array(oc);
     for (let b = 0; b < n; b++) {
       for (let o = 0; o < oc; o++) {
@@ -84,7 +56,9 @@ export const jsConv: ConvOps = {
                 for (let kj = 0; kj < kw; kj++) {
                   const ix = ox * sw - pw + kj * dw;
                   if (ix < 0 || ix >= w) continue;
-                  acc[((o * cg + ci) * kh + ki) * kw + kj] += gv * x[inPlane + iy * w + ix];
+                  const wi = ((o * cg + ci) * kh + ki) * kw + kj, xi = inPlane + iy * w + ix;
+                  if (accX) accX[xi] += gv * weight[wi];
+                  if (accW) accW[wi] += gv * x[xi];
                 }
               }
             }
@@ -92,7 +66,8 @@ export const jsConv: ConvOps = {
         }
       }
     }
-    for (let i = 0; i < acc.length; i++) dW[i] = acc[i];
+    if (dx && accX) for (let i = 0; i < accX.length; i++) dx[i] = accX[i];
+    if (dW && accW) for (let i = 0; i < accW.length; i++) dW[i] = accW[i];
     if (dB) for (let o = 0; o < oc; o++) dB[o] = accB[o];
   },
 
