@@ -19,24 +19,6 @@ constexpr int64_t kColsCapFloats = 64 * 1024;
 
 #include "common/vec8.h"
 
-// Short row copies and adds, inlined: the rows of a small image are a dozen floats, where a call to
-// memcpy costs more than the copy.
-inline void copy_row(float* dst, const float* src, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) store8(dst + i, load8(src + i));
-  for (; i < n; ++i) dst[i] = src[i];
-}
-inline void zero_row(float* dst, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) store8(dst + i, splat8(0.f));
-  for (; i < n; ++i) dst[i] = 0.f;
-}
-inline void add_row(float* dst, const float* src, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) store8(dst + i, load8(dst + i) + load8(src + i));
-  for (; i < n; ++i) dst[i] += src[i];
-}
-
 // The range [lo, hi) of output columns ox in [0, ow) whose input column ox * sw + ix0 is inside [0, w).
 inline void valid_cols(int64_t ix0, int64_t sw, int64_t w, int64_t ow, int64_t* lo, int64_t* hi) {
   int64_t l = ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw;

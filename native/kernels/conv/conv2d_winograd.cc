@@ -102,18 +102,6 @@ float* scratch(std::vector<float>& buf, size_t n) {
   return buf.data();
 }
 
-// Copies and zero fills of a dozen floats: inline vector loops (a call to memcpy costs more here).
-inline void copy_floats(float* dst, const float* src, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) store8(dst + i, load8(src + i));
-  for (; i < n; ++i) dst[i] = src[i];
-}
-inline void zero_floats(float* dst, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) store8(dst + i, splat8(0.f));
-  for (; i < n; ++i) dst[i] = 0.f;
-}
-
 // Padded rows [py0, py0 + rows) of one input plane (padded row py = input row py - ph; the image
 // starts at column pw).
 void pad_input_rows(const WinogradGeom& g, const float* plane, int64_t py0, int64_t rows, float* out) {
@@ -121,8 +109,8 @@ void pad_input_rows(const WinogradGeom& g, const float* plane, int64_t py0, int6
   for (int64_t i = 0; i < rows; ++i) {
     float* row = out + i * g.wp;
     const int64_t iy = py0 + i - s.ph;
-    zero_floats(row, g.wp);
-    if (iy >= 0 && iy < s.h) copy_floats(row + s.pw, plane + iy * s.w, s.w);
+    zero_row(row, g.wp);
+    if (iy >= 0 && iy < s.h) copy_row(row + s.pw, plane + iy * s.w, s.w);
   }
 }
 
@@ -132,11 +120,11 @@ void pad_grad_rows(const WinogradGeom& g, const float* plane, int64_t oy0, int64
     float* row = out + i * g.wd;
     const int64_t oy = oy0 + i;
     if (oy >= g.oh) {
-      zero_floats(row, g.wd);
+      zero_row(row, g.wd);
       continue;
     }
-    copy_floats(row, plane + oy * g.ow, g.ow);
-    zero_floats(row + g.ow, g.wd - g.ow);
+    copy_row(row, plane + oy * g.ow, g.ow);
+    zero_row(row + g.ow, g.wd - g.ow);
   }
 }
 
@@ -282,15 +270,13 @@ void conv2d_winograd_backward(const Conv2dShape& s, const float* x, const float*
       for_chunk_images(g, gr0, gr1, [&](int64_t img, int64_t ty0, int64_t ty1, int64_t t0) {
         const int64_t rows = ty1 - ty0, prow0 = 2 * ty0 - s.ph;  // input row of the first padded row
         for (int64_t ci = 0; ci < s.c; ++ci) {
-          zero_floats(pad, (2 * rows + 2) * g.wp);
+          zero_row(pad, (2 * rows + 2) * g.wp);
           k.input_grad_transform(dv + ci * g.cs + t0, g.ts, rows, g.tw, pad, g.wp);
           float* plane = dx + (img * s.c + ci) * hw;
           for (int64_t i = 0; i < 2 * rows + 2; ++i) {
             const int64_t iy = prow0 + i;
             if (iy < 0 || iy >= s.h) continue;
-            float* dst = plane + iy * s.w;
-            const float* src = pad + i * g.wp + s.pw;
-            for (int64_t ix = 0; ix < s.w; ++ix) dst[ix] += src[ix];
+            add_row(plane + iy * s.w, pad + i * g.wp + s.pw, s.w);
           }
         }
       });
