@@ -45,11 +45,12 @@ const convGrid: Geo[] = [
   [1, 1, 4, 4, 3, 2, 2, 1, 1, 3, 3, 1, 1, 1],
   // The Winograd path (3x3, stride 1, >= 8 channels each side): odd output sizes (a last tile with
   // one row or column), rows of more than 8 tiles, no or wide padding, chunks of tile rows that
-  // split images and span them (40 + 88 channels: 8 tile rows per chunk of 16-tile rows), one image.
+  // split images and span them (40 + 88 channels, 9 tile rows of 10 per image: 25 rows per forward
+  // chunk, 19 per backward chunk), one image.
   [3, 8, 7, 9, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1],
   [2, 9, 20, 37, 8, 3, 3, 1, 1, 0, 2, 1, 1, 1],
   [2, 16, 5, 5, 12, 3, 3, 1, 1, 2, 2, 1, 1, 1],
-  [3, 40, 29, 31, 88, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+  [3, 40, 17, 19, 88, 3, 3, 1, 1, 1, 1, 1, 1, 1],
   [1, 8, 6, 6, 8, 3, 3, 1, 1, 1, 0, 1, 1, 1],
   [2, 8, 9, 18, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1], // even width >= 8: dy read in place but for the last (odd) tile row
 ];
