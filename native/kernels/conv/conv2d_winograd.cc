@@ -89,10 +89,12 @@ void for_chunk_images(const WinogradGeom& g, int64_t gr0, int64_t gr1, const F& 
   }
 }
 
-// Runs fn(gr0, gr1) over the chunks of the tile rows of images [first, last).
+// Runs fn(gr0, gr1) over the chunks of the tile rows of images [first, last): as few as hold
+// chunk_rows rows each, of equal size (a task's 112 rows as 3 x 37-38, not 48 + 48 + 16).
 template <typename F>
 void for_chunks(const WinogradGeom& g, int64_t first, int64_t last, const F& fn) {
-  for (int64_t gr0 = first * g.th; gr0 < last * g.th; gr0 += g.chunk_rows) fn(gr0, std::min(last * g.th, gr0 + g.chunk_rows));
+  const int64_t r0 = first * g.th, rows = (last - first) * g.th, count = (rows + g.chunk_rows - 1) / g.chunk_rows;
+  for (int64_t i = 0; i < count; ++i) fn(r0 + rows * i / count, r0 + rows * (i + 1) / count);
 }
 
 // Scratch of one task: zero-filled when it grows (the lanes vectors read past the data must be
