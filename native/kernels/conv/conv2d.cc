@@ -479,9 +479,8 @@ void conv2d_backward(const Conv2dShape& s, const float* x, const float* dy, cons
   if (dweight && (s.n == 0 || g.ohw == 0)) std::memset(dweight, 0, static_cast<size_t>(s.oc * g.kk) * sizeof(float));
   if (dbias && (s.n == 0 || g.ohw == 0)) std::memset(dbias, 0, static_cast<size_t>(s.oc) * sizeof(float));
   if (empty || s.c == 0) return;
-  if (conv2d_winograd_applies(s)) {
-    conv2d_winograd_backward(s, x, dy, weight, dx, dweight);  // both gradients in one pass
-    if (dbias) bias_grad(s, g.ohw, dy, dbias);
+  if (conv2d_winograd_applies(s) && (dx || dweight)) {
+    conv2d_winograd_backward(s, x, dy, weight, dx, dweight, dbias);  // all three in one pass
     return;
   }
   if (dx) {

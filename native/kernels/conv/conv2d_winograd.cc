@@ -36,6 +36,7 @@ bool conv2d_winograd_applies(const Conv2dShape& s) {
 namespace {
 
 constexpr int64_t kXi = 16;  // positions of a transformed 4x4 tile
+constexpr int64_t kXiTileSum = 5;  // (1, 1): in A dy A^T, the sum of the tile's four gradients
 
 // Tiles per chunk: the chunk's transformed matrices (16 floats per tile and channel: V and M in the
 // forward, c + oc channels; Mdy, dV and V in the backward, oc + 2c) fill at most 2 MiB per thread
@@ -102,6 +103,15 @@ void for_chunks(const WinogradGeom& g, int64_t first, int64_t last, const F& fn)
 float* scratch(std::vector<float>& buf, size_t n) {
   if (buf.size() < n) buf.assign(n, 0.f);
   return buf.data();
+}
+
+inline float sum_row(const float* p, int64_t n) {
+  v8f acc = splat8(0.f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) acc += load8(p + i);
+  float sum = hsum8(acc);
+  for (; i < n; ++i) sum += p[i];
+  return sum;
 }
 
 // Padded rows [py0, py0 + rows) of one input plane (padded row py = input row py - ph; the image
@@ -239,7 +249,7 @@ void conv2d_winograd_forward(const Conv2dShape& s, const float* x, const float* 
 }
 
 void conv2d_winograd_backward(const Conv2dShape& s, const float* x, const float* dy, const float* weight, float* dx,
-                              float* dweight) {
+                              float* dweight, float* dbias) {
   // Mdy, dV and V, whichever gradients are asked for: the same chunks, so the same sums, either way.
   const WinogradGeom g(s, s.oc + 2 * s.c);
   const WinogradKernels& k = winograd_kernels();
@@ -247,6 +257,9 @@ void conv2d_winograd_backward(const Conv2dShape& s, const float* x, const float*
   const int64_t hw = s.h * s.w, usize = kXi * s.oc * s.c, tasks = image_chunks(s.n);
   // One dU per task, summed in task order afterwards (the result does not depend on scheduling).
   std::vector<float> du(static_cast<size_t>(dweight ? tasks * usize : 0), 0.f);
+  // The bias gradient per task: position xi = 5 of A dy A^T is the sum of the tile's 2x2 gradient
+  // (zero past the output's edge), so summing that row of Mdy over the tiles sums dy, from cache.
+  std::vector<float> dbt(static_cast<size_t>(dbias ? tasks * s.oc : 0), 0.f);
   // Tasks own whole images: neighbouring tile rows add into the same input rows.
   for_image_chunks(s.n, [&](int64_t first, int64_t last, int task) {
     thread_local std::vector<float> mbuf, vbuf, dvbuf, pbuf;
@@ -258,7 +271,11 @@ void conv2d_winograd_backward(const Conv2dShape& s, const float* x, const float*
     if (dx) std::memset(dx + first * s.c * hw, 0, static_cast<size_t>((last - first) * s.c * hw) * sizeof(float));
     for_chunks(g, first, last, [&](int64_t gr0, int64_t gr1) {
       const int64_t tiles = (gr1 - gr0) * g.tw;
-      transform_grad_chunk(g, k, dy, gr0, gr1, mdy, pad);  // shared by both gradients
+      transform_grad_chunk(g, k, dy, gr0, gr1, mdy, pad);  // shared by all the gradients
+      if (dbias) {
+        float* bt = dbt.data() + task * s.oc;
+        for (int64_t o = 0; o < s.oc; ++o) bt[o] += sum_row(mdy + o * g.cs + kXiTileSum * g.ts, tiles);
+      }
       if (dweight) {
         transform_input_chunk(g, k, x, gr0, gr1, v, pad);
         for (int64_t xi = 0; xi < kXi; ++xi)
@@ -284,6 +301,13 @@ void conv2d_winograd_backward(const Conv2dShape& s, const float* x, const float*
       });
     });
   });
+  if (dbias) {
+    for (int64_t o = 0; o < s.oc; ++o) {
+      float total = 0.f;
+      for (int64_t t = 0; t < tasks; ++t) total += dbt[static_cast<size_t>(t * s.oc + o)];
+      dbias[o] = total;
+    }
+  }
   if (!dweight) return;
   for (int64_t t = 1; t < tasks; ++t) {
     const float* e = du.data() + t * usize;

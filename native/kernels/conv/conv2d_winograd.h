@@ -27,10 +27,9 @@ bool conv2d_winograd_applies(const Conv2dShape& s);
 
 void conv2d_winograd_forward(const Conv2dShape& s, const float* x, const float* weight, const float* bias, bool relu,
                              float* y);
-// dx and dweight (either may be null) in one pass over the tiles, sharing the gradient's transform;
-// the caller computes the bias gradient.
+// dx, dweight and dbias (any may be null) in one pass over the tiles, sharing the gradient's transform.
 void conv2d_winograd_backward(const Conv2dShape& s, const float* x, const float* dy, const float* weight, float* dx,
-                              float* dweight);
+                              float* dweight, float* dbias);
 
 // The per-ISA tile transforms. Every one walks `rows` tile rows of `tw` tiles each, 8 tiles at a
 // time; transformed values of tile t (counted from the first tile of the first row) and position
