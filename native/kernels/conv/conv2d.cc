@@ -478,7 +478,7 @@ void conv2d_backward(const Conv2dShape& s, const float* x, const float* dy, cons
   if (dx && empty) std::memset(dx, 0, static_cast<size_t>(s.n * s.c * g.hw) * sizeof(float));
   if (dweight && (s.n == 0 || g.ohw == 0)) std::memset(dweight, 0, static_cast<size_t>(s.oc * g.kk) * sizeof(float));
   if (dbias && (s.n == 0 || g.ohw == 0)) std::memset(dbias, 0, static_cast<size_t>(s.oc) * sizeof(float));
-  if (empty || s.c == 0) return;
+  if (empty) return;
   if (conv2d_winograd_applies(s) && (dx || dweight)) {
     conv2d_winograd_backward(s, x, dy, weight, dx, dweight, dbias);  // all three in one pass
     return;
