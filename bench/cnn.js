@@ -116,6 +116,26 @@ async function convKernels(fg, threads, quick) {
         rows.push({ layer: l.name, pass, threads, ms: s * 1e3, gflops: (times * flops) / s / 1e9 });
       }
     }
+    // What training runs for the first block: conv1, BatchNorm2d, ReLU and max pooling as one op
+    // (conv2dBatchNorm2dReluMaxPool2d; GFLOPS: conv1's direct work per pass, as above).
+    {
+      const l = layers[0], [n, c, h, w, oc] = l.g;
+      const pool = [2, 2, 2, 2, 0, 0], size = n * oc * (l.ohw / 4);
+      const x = fg.rand([n * c * h * w], { seed: 1 }).data, wt = rand(oc * l.k, 2), b = rand(oc, 3);
+      const gamma = new Float32Array(oc).fill(1), beta = rand(oc, 4), dy = rand(size, 5);
+      const y = new Float32Array(size), idx = new Int32Array(size), sm = new Float32Array(oc), si = new Float32Array(oc);
+      const dw = new Float32Array(wt.length), db = new Float32Array(oc), dg = new Float32Array(oc), dbeta = new Float32Array(oc);
+      const flops = 2 * n * oc * l.k * l.ohw;
+      const passes = [
+        ['forward', () => be.conv2dBatchNorm2dReluMaxPool2dForwardTrain(x, wt, b, gamma, beta, y, idx, sm, si, null, null, ...l.g, ...pool, 1e-5, 0.1)],
+        ['all grads', () => be.conv2dBatchNorm2dReluMaxPool2dBackward(x, wt, b, gamma, beta, y, dy, idx, sm, si, dw, db, dg, dbeta, ...l.g, ...pool)],
+      ];
+      for (const [pass, fn] of passes) {
+        const r = await lib.compare([{ name: 'native', fn }], { warmup: 1, samples: quick ? 3 : 7, minMs: quick ? 100 : 300 });
+        const s = r.native.seconds.median;
+        rows.push({ layer: 'conv1+bn+relu+pool fused', pass, threads, ms: s * 1e3, gflops: flops / s / 1e9 });
+      }
+    }
   } finally {
     be.setNumThreads(prev);
   }

@@ -5,7 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as fg from '../src';
 import { getBackend, type Backend } from '../src/backend';
-import { conv2d, maxPool2d, avgPool2d, globalAvgPool2d, batchNorm2d, batchNorm2dReluMaxPool2d } from '../src/autograd/ops';
+import {
+  conv2d, maxPool2d, avgPool2d, globalAvgPool2d, batchNorm2d, batchNorm2dReluMaxPool2d, conv2dBatchNorm2dReluMaxPool2d,
+} from '../src/autograd/ops';
 import { gradcheck, param } from './helpers/gradcheck';
 
 const js = getBackend('js')!;
@@ -184,6 +186,50 @@ describe.runIf(native)('native conv kernels match the pure-JS oracle on every IS
         expect(Array.from(got.idx)).toEqual(Array.from(want.idx));
         for (const k of ['y', 'sm', 'si', 'rm', 'rv', 'dx', 'dg', 'db'] as const) expectClose(got[k], want[k], 1e-4, `bn+relu+maxpool ${p} ${k}`);
       }
+
+      // Conv2d + BatchNorm2d + ReLU + MaxPool2d fused (statistics from the input patches' moments,
+      // the backward's dense terms in closed form), against the JS composition: the CNN's first
+      // block (four blocks of 8 output channels), 3 input channels with stride, dilation and a 3x3/2
+      // padded pool (a last block of 2 channels), the most taps (2 x 4 x 4 = 32: four vectors per
+      // patch row), 25 taps, odd conv output sizes under a 2x2 pool, and data with a large mean (the
+      // patches' shift keeps the variance).
+      const stems: { g: Geo; pool: [number, number, number, number, number, number]; offset: number }[] = [
+        { g: [3, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1], pool: [2, 2, 2, 2, 0, 0], offset: 0 },
+        { g: [2, 3, 11, 9, 10, 3, 3, 2, 1, 1, 2, 1, 2, 1], pool: [3, 3, 2, 2, 1, 1], offset: 0 },
+        { g: [2, 2, 9, 10, 5, 4, 4, 1, 1, 2, 1, 1, 1, 1], pool: [2, 2, 2, 2, 0, 0], offset: 0 },
+        { g: [3, 1, 13, 11, 9, 5, 5, 1, 1, 2, 2, 1, 1, 1], pool: [2, 2, 2, 2, 0, 0], offset: 0 },
+        { g: [2, 1, 8, 8, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1], pool: [2, 3, 2, 1, 1, 1], offset: 100 },
+      ];
+      // With no padding, an offset on the input moves each conv output channel by a constant, which
+      // BatchNorm subtracts: natively, everything but the mean must be what the oracle gives without
+      // the offset (the oracle's own float32 chain loses digits to a large mean).
+      for (const [i, { g, pool, offset }] of stems.entries()) {
+        const [n, c, h, w, oc, kh, kw] = g;
+        const [oh, ow] = convOut(g);
+        const [pkh, pkw, psh, psw, pph, ppw] = pool;
+        const size = n * oc * (Math.floor((oh + 2 * pph - pkh) / psh) + 1) * (Math.floor((ow + 2 * ppw - pkw) / psw) + 1);
+        const x0 = randArray(n * c * h * w, 600 + i), x = x0.map((v) => v + offset);
+        const cw = randArray(oc * c * kh * kw, 610 + i), cb = randArray(oc, 620 + i);
+        const gamma = randArray(oc, 630 + i).map((v) => v + 1.5), beta = randArray(oc, 640 + i), dy = randArray(size, 650 + i);
+        const run = (be: Backend, x: Float32Array) => {
+          const y = new Float32Array(size), idx = new Int32Array(size), sm = new Float32Array(oc), si = new Float32Array(oc);
+          const rm = new Float32Array(oc), rv = new Float32Array(oc).fill(1);
+          be.conv2dBatchNorm2dReluMaxPool2dForwardTrain(x, cw, cb, gamma, beta, y, idx, sm, si, rm, rv, ...g, ...pool, 1e-5, 0.1);
+          const dcw = new Float32Array(cw.length).fill(NaN), dcb = new Float32Array(oc).fill(NaN);
+          const dg = new Float32Array(oc).fill(NaN), db = new Float32Array(oc).fill(NaN);
+          be.conv2dBatchNorm2dReluMaxPool2dBackward(x, cw, cb, gamma, beta, y, dy, idx, sm, si, dcw, dcb, dg, db, ...g, ...pool);
+          return { y, idx, sm, si, rm, rv, dcw, dcb, dg, db };
+        };
+        const want = run(js, x0), got = run(native!, x);
+        expect(Array.from(got.idx), `stem ${g} indices`).toEqual(Array.from(want.idx));
+        for (const k of ['y', 'si', 'rv', 'dg', 'db'] as const) expectClose(got[k], want[k], 1e-4, `stem ${g} ${k}`);
+        if (!offset) for (const k of ['sm', 'rm'] as const) expectClose(got[k], want[k], 1e-4, `stem ${g} ${k}`);
+        // Gradients that sum over every pixel: tolerance relative to the largest.
+        const scale = Math.max(...want.dcw.map(Math.abs));
+        expectClose(got.dcw.map((v) => v / scale), want.dcw.map((v) => v / scale), 1e-4, `stem ${g} conv weight grad`);
+        // The conv bias's gradient is zero (the oracle's is rounding noise around it).
+        expectClose(got.dcb.map((v) => v / scale), want.dcb.map((v) => v / scale), 1e-5, `stem ${g} conv bias grad`);
+      }
     } finally {
       native!.setIsa(restore);
     }
@@ -229,6 +275,14 @@ describe('gradients by finite differences', () => {
       [spread, param([2], 14, 0.5, 1.5), x([2], 15)],
       { eps: 1e-3, atol: 5e-3 },
     );
+    // The fused Conv2d + BatchNorm2d + ReLU + MaxPool2d of a first block (its input needs no
+    // gradient): the conv weight and bias (whose gradient is zero) and BatchNorm's weight and bias.
+    const image = fg.rand([2, 1, 5, 6], { seed: 16, low: -1, high: 1 });
+    gradcheck(
+      (cw, cb, w, b) => conv2dBatchNorm2dReluMaxPool2d(image, cw, cb, { padding: 1 }, w, b, null, null, { training: true }, { kernelSize: 2 }),
+      [x([3, 1, 3, 3], 17), x([3], 18), param([3], 19, 0.5, 1.5), x([3], 20)],
+      { eps: 1e-3, atol: 5e-3 },
+    );
   });
 
   it('batchNorm2d in training and eval, with and without affine and ReLU', () => {
@@ -242,6 +296,99 @@ describe('gradients by finite differences', () => {
     gradcheck((a) => batchNorm2d(a, null, null, null, null, { training: true }), [x([2, 3, 2, 2], 9)], { atol: 5e-3 });
     const rm = fg.tensor([0.1, -0.2]), rv = fg.tensor([0.5, 2]);
     gradcheck((a, w, b) => batchNorm2d(a, w, b, rm, rv, { training: false }), [x([2, 2, 3, 3], 10), x([2], 11), x([2], 12)]);
+  });
+});
+
+describe('conv2dBatchNorm2dReluMaxPool2d (a first block as one op)', () => {
+  const setup = (seed: number) => ({
+    x: fg.rand([3, 2, 9, 8], { seed, low: -1, high: 1 }),
+    cw: param([5, 2, 3, 3], seed + 1, -1, 1), cb: param([5], seed + 2, -1, 1),
+    w: param([5], seed + 3, 0.5, 1.5), b: param([5], seed + 4, -1, 1),
+    rm: fg.zeros([5]), rv: fg.ones([5]),
+  });
+  const convOpts = { padding: 1, stride: [1, 2] as [number, number] };
+  const pool = { kernelSize: 2 };
+
+  for (const be of ['native', 'js'] as const) {
+    it.runIf(getBackend(be))(`gives what the chain gives, in training and eval, on the ${be} backend`, () => {
+      const prev = fg.backendInfo().backend;
+      fg.useBackend(be);
+      try {
+        for (const training of [true, false]) {
+          for (const inputGrad of [false, true]) {
+            const f = setup(700), c = setup(700);
+            f.x.requiresGrad = inputGrad;
+            c.x.requiresGrad = inputGrad;
+            const yf = conv2dBatchNorm2dReluMaxPool2d(f.x, f.cw, f.cb, convOpts, f.w, f.b, f.rm, f.rv, { training }, pool);
+            const yc = batchNorm2dReluMaxPool2d(conv2d(c.x, c.cw, c.cb, convOpts), c.w, c.b, c.rm, c.rv, { training }, pool);
+            const what = `${be} training=${training} inputGrad=${inputGrad}`;
+            // Fused only in training with an input that needs no gradient; otherwise the chain itself.
+            expect(yf.node!.name, what).toBe(training && !inputGrad ? 'conv2dBatchNorm2dReluMaxPool2d' : yc.node!.name);
+            expectClose(yf.data, yc.data, 1e-5, `${what} out`);
+            expectClose(f.rm.data, c.rm.data, 1e-6, `${what} running mean`);
+            expectClose(f.rv.data, c.rv.data, 1e-6, `${what} running var`);
+            const gy = fg.rand(yf.shape, { seed: 9, low: -1, high: 1 });
+            yf.backward(gy);
+            yc.backward(gy);
+            for (const k of ['cw', 'w', 'b'] as const) expectClose(f[k].grad!.data, c[k].grad!.data, 1e-4, `${what} ${k} grad`);
+            expectClose(f.cb.grad!.data, c.cb.grad!.data, 1e-4, `${what} conv bias grad`);
+            if (inputGrad) expectClose(f.x.grad!.data, c.x.grad!.data, 1e-5, `${what} input grad`);
+          }
+        }
+      } finally {
+        fg.useBackend(prev);
+      }
+    });
+  }
+
+  it('Sequential runs Conv2d, BatchNorm2d, ReLU, MaxPool2d as the fused op, with the same result', () => {
+    const layers = () => [
+      new fg.nn.Conv2d(1, 4, 3, { padding: 1, seed: 3 }), new fg.nn.BatchNorm2d(4), new fg.nn.ReLU(), new fg.nn.MaxPool2d(2),
+      new fg.nn.Conv2d(4, 8, 3, { padding: 1, seed: 4 }), new fg.nn.BatchNorm2d(8), new fg.nn.ReLU(), new fg.nn.MaxPool2d(2),
+    ];
+    const seq = new fg.nn.Sequential(...layers());
+    const one = layers();
+    const x = fg.rand([4, 1, 12, 12], { seed: 5 });
+    const y = seq.forward(x);
+    // The last op is the second block's BatchNorm2d + ReLU + MaxPool2d; the first block is fused whole.
+    expect(y.node!.name).toBe('batchNorm2dReluMaxPool2d');
+    expect(y.node!.inputs[0].node!.inputs[0].node!.name).toBe('conv2dBatchNorm2dReluMaxPool2d');
+    const yOne = one.reduce((t, l) => l.forward(t), x);
+    expectClose(y.data, yOne.data, 1e-5, 'sequential vs layer by layer');
+    y.sum().backward();
+    yOne.sum().backward();
+    const [p, q] = [seq.parameters(), one.flatMap((l) => l.parameters())];
+    expect(p.length).toBe(q.length);
+    p.forEach((t, i) => expectClose(t.grad!.data, q[i].grad!.data, 1e-4, `parameter ${i} grad`));
+    const state = seq.stateDict();
+    one.forEach((l, i) => {
+      for (const [name, t] of Object.entries(l.stateDict())) expectClose(state[`${i}.${name}`].data, t.data, 1e-5, `${i}.${name}`);
+    });
+  });
+
+  it('rejects bad input with typed errors', () => {
+    const t = setup(800);
+    expect(() => conv2dBatchNorm2dReluMaxPool2d(t.x, t.cw, t.cb, convOpts, fg.ones([4]), t.b, null, null, { training: true }, pool))
+      .toThrow(/weight.*must have 5 elements/);
+    expect(() => conv2dBatchNorm2dReluMaxPool2d(t.x, fg.ones([5, 3, 3, 3]), null, convOpts, t.w, t.b, null, null, { training: true }, pool))
+      .toThrow(fg.ShapeError);
+    expect(() => conv2dBatchNorm2dReluMaxPool2d(t.x, t.cw, t.cb, convOpts, t.w, t.b, null, null, { training: true }, { kernelSize: 9 }))
+      .toThrow(/kernel 9x9 is larger than the padded input/);
+    const bn = new fg.nn.BatchNorm2d(6);
+    const seq = new fg.nn.Sequential(new fg.nn.Conv2d(2, 5, 3), bn, new fg.nn.ReLU(), new fg.nn.MaxPool2d(2));
+    expect(() => seq.forward(t.x)).toThrow(/expected 6 channels, got the 5 output channels of the Conv2d/);
+    // The backends refuse more than 32 taps and more than one group.
+    for (const be of [js, native].filter((b): b is Backend => b !== null)) {
+      const args = (c: number, groups: number) => {
+        const [n, h, w, oc, k] = [1, 6, 6, 2, 3];
+        const size = n * oc * 9;
+        return [new Float32Array(n * c * h * w), new Float32Array(oc * (c / groups) * k * k), null, null, null,
+          new Float32Array(size), new Int32Array(size), new Float32Array(oc), new Float32Array(oc), null, null,
+          n, c, h, w, oc, k, k, 1, 1, 1, 1, 1, 1, groups, 2, 2, 2, 2, 0, 0, 1e-5, 0.1] as const;
+      };
+      expect(() => be.conv2dBatchNorm2dReluMaxPool2dForwardTrain(...args(4, 1))).toThrow(/at most 32, got 36/);
+      expect(() => be.conv2dBatchNorm2dReluMaxPool2dForwardTrain(...args(2, 2))).toThrow(/groups must be 1, got 2/);
+    }
   });
 });
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "addon/args.h"
 #include "addon/registry.h"
@@ -97,27 +98,42 @@ Napi::Value Conv2dBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// n, c, h, w, kh, kw, sh, sw, ph, pw from argument `at`. Padding may be at most half the kernel (as
-// PyTorch requires), so every window holds at least one input element.
-Pool2dShape pool_shape(const Args& args, size_t at) {
+// The window integers kh, kw, sh, sw, ph, pw from argument `at`, for pooling n x c planes of h x w,
+// checked. Padding may be at most half the kernel (as PyTorch requires), so every window holds at
+// least one input element. A non-empty prefix names the arguments prefixKernelH etc.
+Pool2dShape pool_window(const Args& args, size_t at, int64_t n, int64_t c, int64_t h, int64_t w, const std::string& prefix) {
+  auto name = [&](std::string base) {
+    if (prefix.empty()) return base;
+    base[0] = static_cast<char>(base[0] - 'a' + 'A');
+    return prefix + base;
+  };
   Pool2dShape s;
-  s.n = args.integer(at + 0, "n", 0, kMaxDim);
-  s.c = args.integer(at + 1, "channels", 1, kMaxDim);
-  s.h = args.integer(at + 2, "height", 1, kMaxDim);
-  s.w = args.integer(at + 3, "width", 1, kMaxDim);
-  s.kh = args.integer(at + 4, "kernelH", 1, kMaxDim);
-  s.kw = args.integer(at + 5, "kernelW", 1, kMaxDim);
-  s.sh = args.integer(at + 6, "strideH", 1, kMaxDim);
-  s.sw = args.integer(at + 7, "strideW", 1, kMaxDim);
-  s.ph = args.integer(at + 8, "padH", 0, s.kh / 2);
-  s.pw = args.integer(at + 9, "padW", 0, s.kw / 2);
+  s.n = n;
+  s.c = c;
+  s.h = h;
+  s.w = w;
+  s.kh = args.integer(at + 0, name("kernelH").c_str(), 1, kMaxDim);
+  s.kw = args.integer(at + 1, name("kernelW").c_str(), 1, kMaxDim);
+  s.sh = args.integer(at + 2, name("strideH").c_str(), 1, kMaxDim);
+  s.sw = args.integer(at + 3, name("strideW").c_str(), 1, kMaxDim);
+  s.ph = args.integer(at + 4, name("padH").c_str(), 0, s.kh / 2);
+  s.pw = args.integer(at + 5, name("padW").c_str(), 0, s.kw / 2);
   if (s.kh > s.h + 2 * s.ph || s.kw > s.w + 2 * s.pw) {
-    args.range_error("the kernel (" + std::to_string(s.kh) + " x " + std::to_string(s.kw) +
-                     ") is larger than the padded input (" + std::to_string(s.h + 2 * s.ph) + " x " +
+    args.range_error("the " + (prefix.empty() ? std::string() : prefix + " ") + "kernel (" + std::to_string(s.kh) +
+                     " x " + std::to_string(s.kw) + ") is larger than the padded input (" + std::to_string(s.h + 2 * s.ph) + " x " +
                      std::to_string(s.w + 2 * s.pw) + ")");
   }
   if (s.h * s.w > kMaxDim || mul({s.n, s.c, s.h, s.w}) > (size_t{1} << 40)) args.range_error("sizes too large");
   return s;
+}
+
+// n, c, h, w, then the window, from argument `at`.
+Pool2dShape pool_shape(const Args& args, size_t at) {
+  const int64_t n = args.integer(at + 0, "n", 0, kMaxDim);
+  const int64_t c = args.integer(at + 1, "channels", 1, kMaxDim);
+  const int64_t h = args.integer(at + 2, "height", 1, kMaxDim);
+  const int64_t w = args.integer(at + 3, "width", 1, kMaxDim);
+  return pool_window(args, at + 4, n, c, h, w, "");
 }
 
 Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
@@ -189,6 +205,21 @@ Napi::Value GlobalAvgPool2dBackward(const Napi::CallbackInfo& info) {
 }
 
 // A per-channel vector: null allowed when optional, else at least c elements.
+// BatchNorm's eps at argument `at`: > 0.
+float checked_eps(const Args& args, size_t at) {
+  const double eps = args.number(at, "eps");
+  if (!(eps > 0)) args.range_error("argument 'eps' must be > 0");
+  return static_cast<float>(eps);
+}
+
+// Training-mode BatchNorm's eps and momentum at arguments `at` and `at + 1`.
+std::pair<float, float> train_hyper(const Args& args, size_t at) {
+  const float eps = checked_eps(args, at);
+  const double momentum = args.number(at + 1, "momentum");
+  if (momentum < 0 || momentum > 1) args.range_error("argument 'momentum' must be in [0, 1]");
+  return {eps, static_cast<float>(momentum)};
+}
+
 F32 channel_vec(const Args& args, size_t i, const char* name, int64_t c, bool optional) {
   F32 v = optional ? args.f32_or_null(i, name) : args.f32(i, name);
   if ((v.data || !optional) && v.length < static_cast<size_t>(c)) {
@@ -217,10 +248,7 @@ Napi::Value BatchNorm2dForwardTrain(const Napi::CallbackInfo& info) {
   Args args(info, "batchNorm2dForwardTrain");
   args.expect_count(14);
   BnDims d = bn_dims(args, 8);
-  const double eps = args.number(11, "eps");
-  const double momentum = args.number(12, "momentum");
-  if (!(eps > 0)) args.range_error("argument 'eps' must be > 0");
-  if (momentum < 0 || momentum > 1) args.range_error("argument 'momentum' must be in [0, 1]");
+  const auto [eps, momentum] = train_hyper(args, 11);
   const bool relu = args.boolean(13, "relu");
   F32 x = args.f32(0, "x", d.total);
   F32 gamma = channel_vec(args, 1, "weight", d.c, true);
@@ -231,8 +259,8 @@ Napi::Value BatchNorm2dForwardTrain(const Napi::CallbackInfo& info) {
   F32 rm = channel_vec(args, 6, "runningMean", d.c, true);
   F32 rv = channel_vec(args, 7, "runningVar", d.c, true);
   if (d.n * d.hw == 0) args.range_error("training-mode batch norm needs at least one value per channel");
-  batch_norm2d_forward_train(d.n, d.c, d.hw, x.data, gamma.data, beta.data, static_cast<float>(eps),
-                             static_cast<float>(momentum), relu, y.data, sm.data, si.data, rm.data, rv.data);
+  batch_norm2d_forward_train(d.n, d.c, d.hw, x.data, gamma.data, beta.data, eps,
+                             momentum, relu, y.data, sm.data, si.data, rm.data, rv.data);
   return info.Env().Undefined();
 }
 
@@ -240,8 +268,7 @@ Napi::Value BatchNorm2dForwardEval(const Napi::CallbackInfo& info) {
   Args args(info, "batchNorm2dForwardEval");
   args.expect_count(11);
   BnDims d = bn_dims(args, 6);
-  const double eps = args.number(9, "eps");
-  if (!(eps > 0)) args.range_error("argument 'eps' must be > 0");
+  const float eps = checked_eps(args, 9);
   const bool relu = args.boolean(10, "relu");
   F32 x = args.f32(0, "x", d.total);
   F32 gamma = channel_vec(args, 1, "weight", d.c, true);
@@ -249,7 +276,7 @@ Napi::Value BatchNorm2dForwardEval(const Napi::CallbackInfo& info) {
   F32 rm = channel_vec(args, 3, "runningMean", d.c, false);
   F32 rv = channel_vec(args, 4, "runningVar", d.c, false);
   F32 y = args.f32(5, "out", d.total);
-  batch_norm2d_forward_eval(d.n, d.c, d.hw, x.data, gamma.data, beta.data, rm.data, rv.data, static_cast<float>(eps), relu,
+  batch_norm2d_forward_eval(d.n, d.c, d.hw, x.data, gamma.data, beta.data, rm.data, rv.data, eps, relu,
                             y.data);
   return info.Env().Undefined();
 }
@@ -283,10 +310,7 @@ Napi::Value BatchNorm2dReluMaxPool2dForwardTrain(const Napi::CallbackInfo& info)
   Args args(info, "batchNorm2dReluMaxPool2dForwardTrain");
   args.expect_count(21);
   Pool2dShape s = pool_shape(args, 9);
-  const double eps = args.number(19, "eps");
-  const double momentum = args.number(20, "momentum");
-  if (!(eps > 0)) args.range_error("argument 'eps' must be > 0");
-  if (momentum < 0 || momentum > 1) args.range_error("argument 'momentum' must be in [0, 1]");
+  const auto [eps, momentum] = train_hyper(args, 19);
   if (s.n == 0) args.range_error("training-mode batch norm needs at least one value per channel");
   const size_t total = mul({s.n, s.c, s.h, s.w}), pooled = mul({s.n, s.c, s.out_h(), s.out_w()});
   F32 x = args.f32(0, "x", total);
@@ -298,8 +322,8 @@ Napi::Value BatchNorm2dReluMaxPool2dForwardTrain(const Napi::CallbackInfo& info)
   F32 si = channel_vec(args, 6, "saveInvstd", s.c, false);
   F32 rm = channel_vec(args, 7, "runningMean", s.c, true);
   F32 rv = channel_vec(args, 8, "runningVar", s.c, true);
-  batch_norm2d_relu_max_pool2d_forward_train(s.n, s.c, s.h, s.w, x.data, gamma.data, beta.data, static_cast<float>(eps),
-                                             static_cast<float>(momentum), bn_pool_geom(s), y.data, idx, sm.data, si.data,
+  batch_norm2d_relu_max_pool2d_forward_train(s.n, s.c, s.h, s.w, x.data, gamma.data, beta.data, eps,
+                                             momentum, bn_pool_geom(s), y.data, idx, sm.data, si.data,
                                              rm.data, rv.data);
   return info.Env().Undefined();
 }
@@ -326,7 +350,81 @@ Napi::Value BatchNorm2dReluMaxPool2dBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The geometry of the fused Conv2d + BatchNorm2d + ReLU + MaxPool2d: 14 conv integers (one group,
+// few taps) from `at`, then the pooling window over the conv output.
+struct ConvBnPoolShape {
+  Conv2dShape conv;
+  Pool2dShape pool;
+};
+
+ConvBnPoolShape conv_bn_pool_shape(const Args& args, size_t at) {
+  ConvBnPoolShape g;
+  g.conv = conv_shape(args, at);
+  if (g.conv.groups != 1) args.range_error("groups must be 1, got " + std::to_string(g.conv.groups));
+  const int64_t taps = g.conv.c * g.conv.kh * g.conv.kw;
+  if (taps > kConvBnPoolMaxTaps) {
+    args.range_error("inChannels * kernelH * kernelW must be at most " + std::to_string(kConvBnPoolMaxTaps) + ", got " +
+                     std::to_string(taps));
+  }
+  if (g.conv.n == 0) args.range_error("training-mode batch norm needs at least one value per channel");
+  g.pool = pool_window(args, at + 14, g.conv.n, g.conv.oc, g.conv.out_h(), g.conv.out_w(), "pool");
+  return g;
+}
+
+Napi::Value Conv2dBatchNorm2dReluMaxPool2dForwardTrain(const Napi::CallbackInfo& info) {
+  Args args(info, "conv2dBatchNorm2dReluMaxPool2dForwardTrain");
+  args.expect_count(33);
+  const ConvBnPoolShape g = conv_bn_pool_shape(args, 11);
+  const Conv2dShape& s = g.conv;
+  const auto [eps, momentum] = train_hyper(args, 31);
+  const size_t pooled = mul({s.n, s.oc, g.pool.out_h(), g.pool.out_w()});
+  F32 x = args.f32(0, "x", mul({s.n, s.c, s.h, s.w}));
+  F32 w = args.f32(1, "convWeight", mul({s.oc, s.c, s.kh, s.kw}));
+  F32 b = channel_vec(args, 2, "convBias", s.oc, true);
+  F32 gamma = channel_vec(args, 3, "bnWeight", s.oc, true);
+  F32 beta = channel_vec(args, 4, "bnBias", s.oc, true);
+  F32 y = args.f32(5, "out", pooled);
+  int32_t* idx = i32_mut(args, 6, "indices", pooled);
+  F32 sm = channel_vec(args, 7, "saveMean", s.oc, false);
+  F32 si = channel_vec(args, 8, "saveInvstd", s.oc, false);
+  F32 rm = channel_vec(args, 9, "runningMean", s.oc, true);
+  F32 rv = channel_vec(args, 10, "runningVar", s.oc, true);
+  conv2d_batch_norm2d_relu_max_pool2d_forward_train(s, bn_pool_geom(g.pool), x.data, w.data, b.data, gamma.data, beta.data,
+                                                    eps, momentum, y.data, idx,
+                                                    sm.data, si.data, rm.data, rv.data);
+  return info.Env().Undefined();
+}
+
+Napi::Value Conv2dBatchNorm2dReluMaxPool2dBackward(const Napi::CallbackInfo& info) {
+  Args args(info, "conv2dBatchNorm2dReluMaxPool2dBackward");
+  args.expect_count(34);
+  const ConvBnPoolShape g = conv_bn_pool_shape(args, 14);
+  const Conv2dShape& s = g.conv;
+  const size_t pooled = mul({s.n, s.oc, g.pool.out_h(), g.pool.out_w()});
+  F32 x = args.f32(0, "x", mul({s.n, s.c, s.h, s.w}));
+  F32 w = args.f32(1, "convWeight", mul({s.oc, s.c, s.kh, s.kw}));
+  channel_vec(args, 2, "convBias", s.oc, true);  // checked for the interface's sake; its gradient alone needs no input
+  F32 gamma = channel_vec(args, 3, "bnWeight", s.oc, true);
+  channel_vec(args, 4, "bnBias", s.oc, true);  // the mask comes from the pooled output
+  F32 y = args.f32(5, "out", pooled);
+  F32 dy = args.f32(6, "gradOut", pooled);
+  const int32_t* idx = args.i32(7, "indices", pooled);
+  F32 sm = channel_vec(args, 8, "saveMean", s.oc, false);
+  F32 si = channel_vec(args, 9, "saveInvstd", s.oc, false);
+  F32 dw = args.f32_or_null(10, "gradConvWeight");
+  if (dw.data && dw.length < mul({s.oc, s.c, s.kh, s.kw})) args.range_error("argument 'gradConvWeight' is shorter than the weight");
+  F32 db = channel_vec(args, 11, "gradConvBias", s.oc, true);
+  F32 dg = channel_vec(args, 12, "gradBnWeight", s.oc, true);
+  F32 dbeta = channel_vec(args, 13, "gradBnBias", s.oc, true);
+  // The kernel skips indices outside the plane.
+  conv2d_batch_norm2d_relu_max_pool2d_backward(s, bn_pool_geom(g.pool), x.data, w.data, gamma.data, sm.data, si.data,
+                                               y.data, dy.data, idx, dw.data, db.data, dg.data, dbeta.data);
+  return info.Env().Undefined();
+}
+
 void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("conv2dBatchNorm2dReluMaxPool2dForwardTrain", Napi::Function::New(env, Conv2dBatchNorm2dReluMaxPool2dForwardTrain));
+  exports.Set("conv2dBatchNorm2dReluMaxPool2dBackward", Napi::Function::New(env, Conv2dBatchNorm2dReluMaxPool2dBackward));
   exports.Set("batchNorm2dReluMaxPool2dForwardTrain", Napi::Function::New(env, BatchNorm2dReluMaxPool2dForwardTrain));
   exports.Set("batchNorm2dReluMaxPool2dBackward", Napi::Function::New(env, BatchNorm2dReluMaxPool2dBackward));
   exports.Set("conv2dForward", Napi::Function::New(env, Conv2dForward));

@@ -99,4 +99,35 @@ export interface ConvOps {
     n: number, c: number, h: number, w: number, kh: number, kw: number,
     strideH: number, strideW: number, padH: number, padW: number,
   ): void;
+
+  /**
+   * Training-mode Conv2d (one group, at most 32 taps inChannels * kh * kw), BatchNorm2d, ReLU and
+   * MaxPool2d in one op, for a network's first block (its input needs no gradient): out/indices are
+   * what batchNorm2dReluMaxPool2dForwardTrain gives for the convolution's output, which is never
+   * stored. Geometry: the 14 conv integers, then the pooling window over the conv output.
+   */
+  conv2dBatchNorm2dReluMaxPool2dForwardTrain(
+    x: Float32Array, convWeight: Float32Array, convBias: Float32Array | null,
+    bnWeight: Float32Array | null, bnBias: Float32Array | null, out: Float32Array, indices: Int32Array,
+    saveMean: Float32Array, saveInvstd: Float32Array, runningMean: Float32Array | null, runningVar: Float32Array | null,
+    n: number, c: number, h: number, w: number, outChannels: number, kh: number, kw: number,
+    strideH: number, strideW: number, padH: number, padW: number, dilationH: number, dilationW: number, groups: number,
+    poolKh: number, poolKw: number, poolStrideH: number, poolStrideW: number, poolPadH: number, poolPadW: number,
+    eps: number, momentum: number,
+  ): void;
+  /**
+   * Its backward from the forward's pooled output (its sign is the ReLU's mask), the pooled gradient
+   * and the indices: the gradients of the conv weight and bias (the bias's is zero: BatchNorm
+   * subtracts the mean) and of BatchNorm's weight and bias; each may be null.
+   */
+  conv2dBatchNorm2dReluMaxPool2dBackward(
+    x: Float32Array, convWeight: Float32Array, convBias: Float32Array | null,
+    bnWeight: Float32Array | null, bnBias: Float32Array | null, out: Float32Array, gradOut: Float32Array, indices: Int32Array,
+    saveMean: Float32Array, saveInvstd: Float32Array,
+    gradConvWeight: Float32Array | null, gradConvBias: Float32Array | null,
+    gradBnWeight: Float32Array | null, gradBnBias: Float32Array | null,
+    n: number, c: number, h: number, w: number, outChannels: number, kh: number, kw: number,
+    strideH: number, strideW: number, padH: number, padW: number, dilationH: number, dilationW: number, groups: number,
+    poolKh: number, poolKw: number, poolStrideH: number, poolStrideW: number, poolPadH: number, poolPadW: number,
+  ): void;
 }

@@ -3,8 +3,9 @@
 import { Module } from './module';
 import { Tensor } from '../tensor/tensor';
 import { ones, zeros } from '../tensor/creation';
-import { batchNorm2d, batchNorm2dReluMaxPool2d, type BatchNorm2dOptions } from '../autograd/ops/batchnorm2d';
+import { batchNorm2d, batchNorm2dReluMaxPool2d, conv2dBatchNorm2dReluMaxPool2d, type BatchNorm2dOptions } from '../autograd/ops/batchnorm2d';
 import type { MaxPool2d } from './pool';
+import type { Conv2d } from './conv';
 import { ShapeError, ValueError, checkBool, checkFinite, checkInt } from '../errors';
 import { shapeString } from '../tensor/tensor';
 import { registerLayer } from './config';
@@ -53,26 +54,41 @@ export class BatchNorm2d extends Module {
 
   /** The normalisation followed by a ReLU in one pass (Sequential uses this for BatchNorm2d, ReLU pairs). */
   forwardFused(x: Tensor, relu: boolean): Tensor {
-    return this.run(x, (w, b, rm, rv, opts) => batchNorm2d(x, w, b, rm, rv, { ...opts, relu }));
+    this.checkChannels(x);
+    return this.run((w, b, rm, rv, opts) => batchNorm2d(x, w, b, rm, rv, { ...opts, relu }));
   }
 
   /** This layer, a ReLU and `pool` in one op (Sequential uses this for BatchNorm2d, ReLU, MaxPool2d). */
   forwardReluMaxPool(x: Tensor, pool: MaxPool2d): Tensor {
-    const window = { kernelSize: pool.kernelSize, stride: pool.stride, padding: pool.padding };
-    return this.run(x, (w, b, rm, rv, opts) => batchNorm2dReluMaxPool2d(x, w, b, rm, rv, opts, window));
+    this.checkChannels(x);
+    return this.run((w, b, rm, rv, opts) => batchNorm2dReluMaxPool2d(x, w, b, rm, rv, opts, poolWindow(pool)));
   }
 
   /**
-   * Checks x's channels, runs `op` with this layer's tensors and options, and counts the batch as
-   * PyTorch does (num_batches_tracked: one more per training batch; momentum stays fixed).
+   * `conv`, this layer, a ReLU and `pool` in one op, x being the convolution's input (Sequential uses
+   * this for Conv2d, BatchNorm2d, ReLU, MaxPool2d).
    */
-  private run(
-    x: Tensor,
-    op: (w: Tensor | null, b: Tensor | null, rm: Tensor | null, rv: Tensor | null, opts: BatchNorm2dOptions) => Tensor,
-  ): Tensor {
+  forwardAfterConvReluMaxPool(x: Tensor, conv: Conv2d, pool: MaxPool2d): Tensor {
+    if (conv.outChannels !== this.numFeatures) {
+      throw new ShapeError(`BatchNorm2d: expected ${this.numFeatures} channels, got the ${conv.outChannels} output channels of the Conv2d before it`);
+    }
+    return this.run((w, b, rm, rv, opts) =>
+      conv2dBatchNorm2dReluMaxPool2d(x, conv.weight, conv.bias, conv.convOptions(), w, b, rm, rv, opts, poolWindow(pool)));
+  }
+
+  private checkChannels(x: Tensor): void {
     if (x instanceof Tensor && x.ndim === 4 && x.shape[1] !== this.numFeatures) {
       throw new ShapeError(`BatchNorm2d: expected ${this.numFeatures} channels, got input ${shapeString(x.shape)}`);
     }
+  }
+
+  /**
+   * Runs `op` with this layer's tensors and options, and counts the batch as PyTorch does
+   * (num_batches_tracked: one more per training batch; momentum stays fixed).
+   */
+  private run(
+    op: (w: Tensor | null, b: Tensor | null, rm: Tensor | null, rv: Tensor | null, opts: BatchNorm2dOptions) => Tensor,
+  ): Tensor {
     const y = op(
       this.getParameter('weight') ?? null, this.getParameter('bias') ?? null,
       this.getBuffer('running_mean') ?? null, this.getBuffer('running_var') ?? null,
@@ -85,6 +101,10 @@ export class BatchNorm2d extends Module {
   config(): Record<string, unknown> {
     return { numFeatures: this.numFeatures, eps: this.eps, momentum: this.momentum, affine: this.affine, trackRunningStats: this.trackRunningStats };
   }
+}
+
+function poolWindow(pool: MaxPool2d) {
+  return { kernelSize: pool.kernelSize, stride: pool.stride, padding: pool.padding };
 }
 
 registerLayer('BatchNorm2d', (c) => new BatchNorm2d(c.numFeatures as number, c as BatchNorm2dLayerOptions));

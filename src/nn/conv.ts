@@ -3,7 +3,7 @@ import { Module } from './module';
 import { Tensor } from '../tensor/tensor';
 import { zeros } from '../tensor/creation';
 import { generatorFor, type Generator } from '../tensor/random';
-import { conv2d, pair, resolvePadding, type Size2 } from '../autograd/ops/conv';
+import { conv2d, pair, resolvePadding, type Conv2dOptions, type Size2 } from '../autograd/ops/conv';
 import { uniform_ } from './init';
 import { registerLayer } from './config';
 import { checkBool, checkInt, ValueError } from '../errors';
@@ -75,9 +75,12 @@ export class Conv2d extends Module {
 
   /** The convolution followed by a ReLU in the same kernel call (Sequential uses this for Conv2d, ReLU pairs). */
   forwardFused(x: Tensor, withRelu: boolean): Tensor {
-    return conv2d(x, this.weight, this.bias, {
-      stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups, relu: withRelu,
-    });
+    return conv2d(x, this.weight, this.bias, this.convOptions(withRelu));
+  }
+
+  /** The options of conv2d that this layer runs. */
+  convOptions(relu = this.activation === 'relu'): Conv2dOptions {
+    return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups, relu };
   }
 
   config(): Record<string, unknown> {

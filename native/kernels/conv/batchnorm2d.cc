@@ -13,12 +13,13 @@
 
 namespace {
 #include "kernels/conv/batchnorm2d_impl.h"
+#include "kernels/conv/conv2d_bn_pool_impl.h"
 }  // namespace
 
 namespace fastgrad {
 
 const BatchNorm2dKernels batch_norm2d_kernels_generic = {bn_forward_train, bn_forward_eval, bn_backward, bn_relu_maxpool_forward_train,
-                                                        bn_relu_maxpool_backward};
+                                                        bn_relu_maxpool_backward, stem_forward_train, stem_backward};
 
 namespace {
 const BatchNorm2dKernels& kernels() {
@@ -60,6 +61,24 @@ void batch_norm2d_relu_max_pool2d_backward(int64_t n, int64_t c, int64_t h, int6
                                            const float* save_mean, const float* save_invstd, const BnPoolGeom& p,
                                            float* dx, float* dgamma, float* dbeta) {
   kernels().relu_maxpool_backward(n, c, h, w, x, dpool, idx, gamma, beta, save_mean, save_invstd, p, dx, dgamma, dbeta);
+}
+
+void conv2d_batch_norm2d_relu_max_pool2d_forward_train(const Conv2dShape& s, const BnPoolGeom& p, const float* x,
+                                                       const float* weight, const float* bias, const float* gamma,
+                                                       const float* beta, float eps, float momentum, float* y,
+                                                       int32_t* idx, float* save_mean, float* save_invstd,
+                                                       float* running_mean, float* running_var) {
+  kernels().conv_relu_maxpool_forward_train(s, p, x, weight, bias, gamma, beta, eps, momentum, y, idx, save_mean,
+                                            save_invstd, running_mean, running_var);
+}
+
+void conv2d_batch_norm2d_relu_max_pool2d_backward(const Conv2dShape& s, const BnPoolGeom& p, const float* x,
+                                                  const float* weight, const float* gamma, const float* save_mean,
+                                                  const float* save_invstd, const float* y, const float* dpool,
+                                                  const int32_t* idx, float* dweight, float* dbias, float* dgamma,
+                                                  float* dbeta) {
+  kernels().conv_relu_maxpool_backward(s, p, x, weight, gamma, save_mean, save_invstd, y, dpool, idx, dweight, dbias,
+                                       dgamma, dbeta);
 }
 
 }  // namespace fastgrad

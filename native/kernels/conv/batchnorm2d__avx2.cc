@@ -10,9 +10,10 @@
 
 namespace {
 #include "kernels/conv/batchnorm2d_impl.h"
+#include "kernels/conv/conv2d_bn_pool_impl.h"
 }  // namespace
 
 namespace fastgrad {
 const BatchNorm2dKernels batch_norm2d_kernels_avx2 = {bn_forward_train, bn_forward_eval, bn_backward, bn_relu_maxpool_forward_train,
-                                                        bn_relu_maxpool_backward};
+                                                        bn_relu_maxpool_backward, stem_forward_train, stem_backward};
 }  // namespace fastgrad

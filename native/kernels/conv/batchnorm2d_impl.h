@@ -72,6 +72,26 @@ inline void affine_plane(const float* x, float* y, int64_t hw, float scale, floa
   }
 }
 
+// One channel's saved statistics (mean, 1 / sqrt(var + eps)), its running statistics moved by momentum
+// (unbiased variance, as PyTorch), and the affine map y = x * scale + shift that normalises it (with
+// gamma and beta), from the batch mean and biased variance over m values (a variance below 0 from
+// rounding counts as 0).
+inline void finish_channel_stats(int64_t ch, int64_t m, double mean, double var, const float* gamma, const float* beta,
+                                 float eps, float momentum, float* save_mean, float* save_invstd, float* running_mean,
+                                 float* running_var, float* scale, float* shift) {
+  if (var < 0) var = 0;
+  const float invstd = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps)));
+  save_mean[ch] = static_cast<float>(mean);
+  save_invstd[ch] = invstd;
+  if (running_mean) running_mean[ch] = (1.f - momentum) * running_mean[ch] + momentum * static_cast<float>(mean);
+  if (running_var) {
+    const double unbiased = m > 1 ? var * static_cast<double>(m) / static_cast<double>(m - 1) : var;
+    running_var[ch] = (1.f - momentum) * running_var[ch] + momentum * static_cast<float>(unbiased);
+  }
+  scale[ch] = (gamma ? gamma[ch] : 1.f) * invstd;
+  shift[ch] = (beta ? beta[ch] : 0.f) - static_cast<float>(mean) * scale[ch];
+}
+
 // The batch statistics of every channel, the running statistics updated, and the affine map
 // y = x * scale[ch] + shift[ch] that normalises (with gamma and beta).
 void batch_stats(int64_t n, int64_t c, int64_t hw, const float* x, const float* gamma, const float* beta, float eps,
@@ -103,19 +123,9 @@ void batch_stats(int64_t n, int64_t c, int64_t hw, const float* x, const float* 
   const int64_t m = n * hw;
   for (int64_t ch = 0; ch < c; ++ch) {
     const double mean_shifted = sums[2 * ch] / static_cast<double>(m);
-    double var = sums[2 * ch + 1] / static_cast<double>(m) - mean_shifted * mean_shifted;
-    if (var < 0) var = 0;
-    const double mean = mean_shifted + x[ch * hw];
-    const float invstd = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps)));
-    save_mean[ch] = static_cast<float>(mean);
-    save_invstd[ch] = invstd;
-    if (running_mean) running_mean[ch] = (1.f - momentum) * running_mean[ch] + momentum * static_cast<float>(mean);
-    if (running_var) {
-      const double unbiased = m > 1 ? var * static_cast<double>(m) / static_cast<double>(m - 1) : var;
-      running_var[ch] = (1.f - momentum) * running_var[ch] + momentum * static_cast<float>(unbiased);
-    }
-    scale[ch] = (gamma ? gamma[ch] : 1.f) * invstd;
-    shift[ch] = (beta ? beta[ch] : 0.f) - static_cast<float>(mean) * scale[ch];
+    const double var = sums[2 * ch + 1] / static_cast<double>(m) - mean_shifted * mean_shifted;
+    finish_channel_stats(ch, m, mean_shifted + x[ch * hw], var, gamma, beta, eps, momentum, save_mean, save_invstd,
+                         running_mean, running_var, scale, shift);
   }
 }
 
@@ -318,10 +328,14 @@ void affine_relu_max_pool_2x2(const float* in, int64_t h, int64_t w, const PoolG
       take(__builtin_shuffle(a0, a1, odd), i00 + 1, best, bi);
       take(__builtin_shuffle(b0, b1, even), i00 + static_cast<int32_t>(w), best, bi);
       take(__builtin_shuffle(b0, b1, odd), i00 + static_cast<int32_t>(w + 1), best, bi);
-      const int64_t cnt = p.ow - ox < 8 ? p.ow - ox : 8;
-      for (int64_t l = 0; l < cnt; ++l) {
-        out[oy * p.ow + ox + l] = best[l];
-        idx[oy * p.ow + ox + l] = bi[l];
+      if (p.ow - ox >= 8) {
+        store8(out + oy * p.ow + ox, best);
+        std::memcpy(idx + oy * p.ow + ox, &bi, sizeof(bi));
+      } else {
+        for (int64_t l = 0; l < p.ow - ox; ++l) {
+          out[oy * p.ow + ox + l] = best[l];
+          idx[oy * p.ow + ox + l] = bi[l];
+        }
       }
     }
     for (; ox < p.ow; ++ox) {
@@ -346,6 +360,18 @@ inline float* plane_scratch(int64_t n) {
   return buf.data();
 }
 
+// relu(x * scale + shift) max-pooled over one h x w plane: out and idx (flat within the plane).
+inline void affine_relu_pool_plane(const float* x, int64_t h, int64_t w, const PoolGeom& p, float scale, float shift,
+                                   float* out, int32_t* idx) {
+  if (is_pool_2x2(p)) {
+    affine_relu_max_pool_2x2(x, h, w, p, scale, shift, out, idx);
+  } else {
+    float* plane = plane_scratch(h * w);
+    affine_plane(x, plane, h * w, scale, shift, true);
+    max_pool_plane(plane, h, w, p, out, idx);
+  }
+}
+
 void bn_relu_maxpool_forward_train(int64_t n, int64_t c, int64_t h, int64_t w, const float* x, const float* gamma,
                                    const float* beta, float eps, float momentum, const PoolGeom& p, float* y,
                                    int32_t* idx, float* save_mean, float* save_invstd, float* running_mean,
@@ -357,13 +383,7 @@ void bn_relu_maxpool_forward_train(int64_t n, int64_t c, int64_t h, int64_t w, c
   for_images(n, image_tasks(n, c * hw), [&](int64_t img, int) {
     for (int64_t ch = 0; ch < c; ++ch) {
       const int64_t off = (img * c + ch) * hw, poff = (img * c + ch) * ohw;
-      if (is_pool_2x2(p)) {
-        affine_relu_max_pool_2x2(x + off, h, w, p, scale[ch], shift[ch], y + poff, idx + poff);
-      } else {
-        float* plane = plane_scratch(hw);
-        affine_plane(x + off, plane, hw, scale[ch], shift[ch], true);
-        max_pool_plane(plane, h, w, p, y + poff, idx + poff);
-      }
+      affine_relu_pool_plane(x + off, h, w, p, scale[ch], shift[ch], y + poff, idx + poff);
     }
   });
 }

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "kernels/conv/conv2d.h"
+
 namespace fastgrad {
 
 struct BnPoolGeom {
@@ -25,6 +27,14 @@ struct BatchNorm2dKernels {
   void (*relu_maxpool_backward)(int64_t n, int64_t c, int64_t h, int64_t w, const float* x, const float* dpool,
                                 const int32_t* idx, const float* gamma, const float* beta, const float* save_mean,
                                 const float* save_invstd, const BnPoolGeom& p, float* dx, float* dgamma, float* dbeta);
+  void (*conv_relu_maxpool_forward_train)(const Conv2dShape& s, const BnPoolGeom& p, const float* x, const float* weight,
+                                          const float* bias, const float* gamma, const float* beta, float eps,
+                                          float momentum, float* y, int32_t* idx, float* save_mean, float* save_invstd,
+                                          float* running_mean, float* running_var);
+  void (*conv_relu_maxpool_backward)(const Conv2dShape& s, const BnPoolGeom& p, const float* x, const float* weight,
+                                     const float* gamma, const float* save_mean, const float* save_invstd,
+                                     const float* y, const float* dpool, const int32_t* idx, float* dweight,
+                                     float* dbias, float* dgamma, float* dbeta);
 };
 
 extern const BatchNorm2dKernels batch_norm2d_kernels_generic;

@@ -19,11 +19,11 @@ export interface BatchNormOptions {
   relu?: boolean;
 }
 
-function channelVector(where: string, name: string, t: unknown, c: number, x: Tensor): Tensor | null {
+function channelVector(where: string, name: string, t: unknown, c: number, shape: readonly number[]): Tensor | null {
   if (t === undefined || t === null) return null;
   if (!(t instanceof Tensor)) throw new DTypeError(`${where}: argument '${name}' must be a Tensor or null, got ${describe(t)}`);
   if (t.size !== c) {
-    throw new ShapeError(`${where}: argument '${name}' must have ${c} elements (one per channel of input ${shapeString(x.shape)}), got shape ${shapeString(t.shape)}`);
+    throw new ShapeError(`${where}: argument '${name}' must have ${c} elements (one per channel of input ${shapeString(shape)}), got shape ${shapeString(t.shape)}`);
   }
   return t;
 }
@@ -33,11 +33,19 @@ export function checkBatchNormArgs(
   where: string, x: Tensor, runningMean: unknown, runningVar: unknown, weight: unknown, bias: unknown, opts: BatchNormOptions,
 ) {
   if (!(x instanceof Tensor)) throw new DTypeError(`${where}: argument 'input' must be a Tensor, got ${describe(x)}`);
-  if (x.ndim < 2) throw new ShapeError(`${where}: input must be [batch, channels, ...], got shape ${shapeString(x.shape)}`);
+  return checkBatchNormArgsFor(where, x.shape, runningMean, runningVar, weight, bias, opts);
+}
+
+/** checkBatchNormArgs for an input of the given shape (one a fused op computes but never stores). */
+export function checkBatchNormArgsFor(
+  where: string, shape: readonly number[], runningMean: unknown, runningVar: unknown, weight: unknown, bias: unknown,
+  opts: BatchNormOptions,
+) {
+  if (shape.length < 2) throw new ShapeError(`${where}: input must be [batch, channels, ...], got shape ${shapeString(shape)}`);
   if (opts === null || typeof opts !== 'object') throw new DTypeError(`${where}: options must be an object, got ${describe(opts)}`);
-  const n = x.shape[0], c = x.shape[1], inner = x.size / Math.max(n * c, 1);
-  const rm = channelVector(where, 'runningMean', runningMean, c, x), rv = channelVector(where, 'runningVar', runningVar, c, x);
-  const w = channelVector(where, 'weight', weight, c, x), b = channelVector(where, 'bias', bias, c, x);
+  const n = shape[0], c = shape[1], inner = shape.reduce((a, d) => a * d, 1) / Math.max(n * c, 1);
+  const rm = channelVector(where, 'runningMean', runningMean, c, shape), rv = channelVector(where, 'runningVar', runningVar, c, shape);
+  const w = channelVector(where, 'weight', weight, c, shape), b = channelVector(where, 'bias', bias, c, shape);
   const training = opts.training ?? true;
   const eps = checkFinite(`${where}: option 'eps'`, opts.eps ?? 1e-5);
   const momentum = checkFinite(`${where}: option 'momentum'`, opts.momentum ?? 0.1);
@@ -45,7 +53,7 @@ export function checkBatchNormArgs(
   if (momentum < 0 || momentum > 1) throw new ValueError(`${where}: option 'momentum' must be in [0, 1], got ${momentum}`);
   if (!training && (!rm || !rv)) throw new ValueError(`${where}: evaluation (training: false) needs runningMean and runningVar`);
   if (training && n * inner < 2) {
-    throw new ValueError(`${where}: expected more than 1 value per channel when training, got input shape ${shapeString(x.shape)}`);
+    throw new ValueError(`${where}: expected more than 1 value per channel when training, got input shape ${shapeString(shape)}`);
   }
   return { n, c, inner, rm, rv, w, b, training, eps, momentum, relu: opts.relu ?? false };
 }

@@ -1,11 +1,11 @@
-// BatchNorm2d over NCHW: the general batchNorm (batchnorm.ts) for 4-D input, and its fusion with a
-// ReLU and max pooling.
+// BatchNorm2d over NCHW: the general batchNorm (batchnorm.ts) for 4-D input, its fusion with a ReLU
+// and max pooling, and that block's fusion with the convolution before it (a network's first block).
 import { Tensor, shapeString } from '../../tensor/tensor';
 import { record } from '../engine';
 import { backend } from '../../backend';
-import { outputArray } from './conv';
-import { batchNormAs, checkBatchNormArgs, type BatchNormOptions } from './batchnorm';
-import { maxPool2d, poolGeometry, type Pool2dOptions } from './pool';
+import { checkConvBias, conv2d, conv2dGeometry, geomArgs, outputArray, type Conv2dOptions } from './conv';
+import { batchNormAs, checkBatchNormArgs, checkBatchNormArgsFor, type BatchNormOptions } from './batchnorm';
+import { maxPool2d, poolGeometry, poolGeometryOf, type Pool2dOptions } from './pool';
 import { DTypeError, ShapeError, describe } from '../../errors';
 
 export interface BatchNorm2dOptions extends BatchNormOptions {
@@ -68,5 +68,63 @@ export function batchNorm2dReluMaxPool2d(
       n, c, h, w, kh, kw, sh, sw, ph, pw,
     );
     return [x.requiresGrad ? gx : null, ...(weight ? [gw] : []), ...(bias ? [gb] : [])];
+  });
+}
+
+/**
+ * The most taps (inChannels * kh * kw) conv2dBatchNorm2dReluMaxPool2d fuses: its statistics cost
+ * taps^2 per pixel (the patches' Gram matrix), which stays below the convolution's own work up to
+ * about here. (The backends refuse more.)
+ */
+export const CONV_BN_POOL_MAX_TAPS = 32;
+
+/**
+ * conv2d, then batchNorm2d with ReLU, then maxPool2d, as one op: the result of the chain. In training,
+ * for a convolution with one group, no fused ReLU and at most CONV_BN_POOL_MAX_TAPS taps whose input
+ * needs no gradient (a network's first block, on the data), the convolution's full-size output is
+ * never stored: its batch statistics come from the input patches' moments, and the backward reads
+ * only the pooled tensors (native/kernels/conv/conv2d_bn_pool_impl.h). Otherwise it runs the chain.
+ * The conv bias's gradient is zero (BatchNorm subtracts each channel's mean). (Sequential uses this
+ * for Conv2d, BatchNorm2d, ReLU, MaxPool2d.)
+ */
+export function conv2dBatchNorm2dReluMaxPool2d(
+  x: Tensor, convWeight: Tensor, convBias: Tensor | null, convOpts: Conv2dOptions,
+  bnWeight: Tensor | null, bnBias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null,
+  bnOpts: BatchNorm2dOptions, pool: Pool2dOptions,
+): Tensor {
+  const g = conv2dGeometry(x, convWeight, convOpts);
+  convBias = checkConvBias(convBias, g);
+  if (!bnOpts?.training || x.requiresGrad || g.groups !== 1 || convOpts.relu || g.c * g.kh * g.kw > CONV_BN_POOL_MAX_TAPS) {
+    const y = conv2d(x, convWeight, convBias, convOpts);
+    return batchNorm2dReluMaxPool2d(y, bnWeight, bnBias, runningMean, runningVar, bnOpts, pool);
+  }
+  const convShape = [g.n, g.outChannels, g.outH, g.outW];
+  const { eps, momentum } = checkBatchNormArgsFor('batchNorm2d', convShape, runningMean, runningVar, bnWeight, bnBias, bnOpts);
+  bnWeight = bnWeight ?? null;
+  bnBias = bnBias ?? null;
+  runningMean = runningMean ?? null;
+  runningVar = runningVar ?? null;
+  const p = poolGeometryOf('maxPool2d', convShape, pool);
+  const be = backend();
+  const c = g.outChannels;
+  const size = p.outShape.reduce((a, b) => a * b, 1);
+  const out = outputArray(size);
+  const indices = new Int32Array(Buffer.allocUnsafeSlow(size * 4).buffer, 0, size);
+  const saveMean = new Float32Array(c), saveInvstd = new Float32Array(c);
+  const geom = geomArgs(g);
+  const [, , , , pkh, pkw, psh, psw, pph, ppw] = p.args;
+  be.conv2dBatchNorm2dReluMaxPool2dForwardTrain(
+    x.data, convWeight.data, convBias?.data ?? null, bnWeight?.data ?? null, bnBias?.data ?? null, out, indices,
+    saveMean, saveInvstd, runningMean?.data ?? null, runningVar?.data ?? null, ...geom, pkh, pkw, psh, psw, pph, ppw, eps, momentum,
+  );
+  const params = [convWeight, convBias, bnWeight, bnBias].filter((t): t is Tensor => t !== null);
+  return record(new Tensor(out, p.outShape), 'conv2dBatchNorm2dReluMaxPool2d', [x, ...params], (grad) => {
+    const want = (t: Tensor | null, n: number) => (t && t.requiresGrad ? new Float32Array(n) : null);
+    const gcw = want(convWeight, convWeight.size), gcb = want(convBias, c), gbw = want(bnWeight, c), gbb = want(bnBias, c);
+    be.conv2dBatchNorm2dReluMaxPool2dBackward(
+      x.data, convWeight.data, convBias?.data ?? null, bnWeight?.data ?? null, bnBias?.data ?? null, out, grad, indices,
+      saveMean, saveInvstd, gcw, gcb, gbw, gbb, ...geom, pkh, pkw, psh, psw, pph, ppw,
+    );
+    return [null, gcw, ...(convBias ? [gcb] : []), ...(bnWeight ? [gbw] : []), ...(bnBias ? [gbb] : [])];
   });
 }

@@ -95,8 +95,18 @@ export function conv2dGeometry(x: Tensor, weight: Tensor, opts: Conv2dOptions = 
   };
 }
 
+/** A conv bias: null, or a Tensor of shape [outChannels]. Returns it (undefined as null). */
+export function checkConvBias(bias: Tensor | null | undefined, g: Conv2dGeometry): Tensor | null {
+  if (bias === null || bias === undefined) return null;
+  if (!(bias instanceof Tensor)) throw new DTypeError(`conv2d: bias must be a Tensor or null, got ${describe(bias)}`);
+  if (bias.size !== g.outChannels || bias.ndim !== 1) {
+    throw new ShapeError(`conv2d: bias must have shape [${g.outChannels}], got ${shapeString(bias.shape)}`);
+  }
+  return bias;
+}
+
 /** The 14 geometry integers in the backend's order. */
-function geomArgs(g: Conv2dGeometry): [number, number, number, number, number, number, number, number, number, number, number, number, number, number] {
+export function geomArgs(g: Conv2dGeometry): [number, number, number, number, number, number, number, number, number, number, number, number, number, number] {
   return [g.n, g.c, g.h, g.w, g.outChannels, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.groups];
 }
 
@@ -106,14 +116,7 @@ function geomArgs(g: Conv2dGeometry): [number, number, number, number, number, n
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
   const g = conv2dGeometry(x, weight, opts);
-  if (bias !== null && bias !== undefined) {
-    if (!(bias instanceof Tensor)) throw new DTypeError(`conv2d: bias must be a Tensor or null, got ${describe(bias)}`);
-    if (bias.size !== g.outChannels || bias.ndim !== 1) {
-      throw new ShapeError(`conv2d: bias must have shape [${g.outChannels}], got ${shapeString(bias.shape)}`);
-    }
-  } else {
-    bias = null;
-  }
+  bias = checkConvBias(bias, g);
   const relu = opts.relu ?? false;
   const be = backend();
   const geom = geomArgs(g);

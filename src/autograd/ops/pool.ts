@@ -27,16 +27,21 @@ export interface PoolGeometry {
 export function poolGeometry(op: string, x: Tensor, opts: Pool2dOptions): PoolGeometry {
   if (!(x instanceof Tensor)) throw new DTypeError(`${op}: input must be a Tensor, got ${describe(x)}`);
   if (x.ndim !== 4) throw new ShapeError(`${op}: input must be 4-D [batch, channels, height, width], got shape ${shapeString(x.shape)}`);
+  return poolGeometryOf(op, x.shape, opts);
+}
+
+/** poolGeometry for an input of the given 4-D shape (one a fused op computes but never stores). */
+export function poolGeometryOf(op: string, shape: readonly number[], opts: Pool2dOptions): PoolGeometry {
   if (opts === null || typeof opts !== 'object') throw new DTypeError(`${op}: options must be an object with kernelSize, got ${describe(opts)}`);
   const [kh, kw] = pair(`${op}: option 'kernelSize'`, opts.kernelSize, 1);
   const [sh, sw] = pair(`${op}: option 'stride'`, opts.stride ?? [kh, kw], 1);
   const [ph, pw] = pair(`${op}: option 'padding'`, opts.padding ?? 0, 0);
   if (2 * ph > kh || 2 * pw > kw) throw new ValueError(`${op}: padding [${ph}, ${pw}] must be at most half the kernel [${kh}, ${kw}]`);
-  const [n, c, h, w] = x.shape;
+  const [n, c, h, w] = shape;
   if (kh > h + 2 * ph || kw > w + 2 * pw) {
-    throw new ShapeError(`${op}: kernel ${kh}x${kw} is larger than the padded input ${h + 2 * ph}x${w + 2 * pw} (input ${shapeString(x.shape)})`);
+    throw new ShapeError(`${op}: kernel ${kh}x${kw} is larger than the padded input ${h + 2 * ph}x${w + 2 * pw} (input ${shapeString(shape)})`);
   }
-  if (c === 0 || h === 0 || w === 0) throw new ShapeError(`${op}: input ${shapeString(x.shape)} has an empty channel or spatial dimension`);
+  if (c === 0 || h === 0 || w === 0) throw new ShapeError(`${op}: input ${shapeString(shape)} has an empty channel or spatial dimension`);
   const oh = Math.floor((h + 2 * ph - kh) / sh) + 1, ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
   return { args: [n, c, h, w, kh, kw, sh, sw, ph, pw], outShape: [n, c, oh, ow] };
 }

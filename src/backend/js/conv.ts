@@ -6,6 +6,12 @@ function outSize(size: number, k: number, stride: number, pad: number, dil: numb
   return Math.floor((size + 2 * pad - dil * (k - 1) - 1) / stride) + 1;
 }
 
+/** The fused stem's limits (as the addon's): one group, at most 32 taps. */
+function checkStemArgs(c: number, kh: number, kw: number, groups: number): void {
+  if (groups !== 1) throw new RangeError(`conv2dBatchNorm2dReluMaxPool2d: groups must be 1, got ${groups}`);
+  if (c * kh * kw > 32) throw new RangeError(`conv2dBatchNorm2dReluMaxPool2d: inChannels * kernelH * kernelW must be at most 32, got ${c * kh * kw}`);
+}
+
 export const jsConv: ConvOps = {
   conv2dForward(x, weight, bias, out, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, relu) {
     const oh = outSize(h, kh, sh, ph, dh), ow = outSize(w, kw, sw, pw, dw);
@@ -254,5 +260,29 @@ export const jsConv: ConvOps = {
     const scattered = new Float32Array(n * c * h * w);
     jsConv.maxPool2dBackward(dy, indices, scattered, n, c, h, w, kh, kw, sh, sw, ph, pw);
     jsConv.batchNorm2dBackward(x, scattered, true, weight, bias, saveMean, saveInvstd, dx, dWeight, dBias, n, c, h * w);
+  },
+
+  // The fused stem as the composition it replaces: the convolution's output computed in full, then
+  // BatchNorm2d + ReLU + MaxPool2d; the backward recomputes it. The ReLU's mask is the pooled
+  // output's sign, as natively.
+  conv2dBatchNorm2dReluMaxPool2dForwardTrain(x, cw, cb, bw, bb, out, indices, saveMean, saveInvstd, runningMean, runningVar, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, pkh, pkw, psh, psw, pph, ppw, eps, momentum) {
+    checkStemArgs(c, kh, kw, groups);
+    const [oh, ow] = [outSize(h, kh, sh, ph, dh), outSize(w, kw, sw, pw, dw)];
+    const conv = new Float32Array(n * oc * oh * ow);
+    jsConv.conv2dForward(x, cw, cb, conv, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, false);
+    jsConv.batchNorm2dReluMaxPool2dForwardTrain(conv, bw, bb, out, indices, saveMean, saveInvstd, runningMean, runningVar, n, oc, oh, ow, pkh, pkw, psh, psw, pph, ppw, eps, momentum);
+  },
+
+  conv2dBatchNorm2dReluMaxPool2dBackward(x, cw, cb, bw, bb, out, dy, indices, saveMean, saveInvstd, dcw, dcb, dbw, dbb, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, pkh, pkw, psh, psw, pph, ppw) {
+    checkStemArgs(c, kh, kw, groups);
+    const [oh, ow] = [outSize(h, kh, sh, ph, dh), outSize(w, kw, sw, pw, dw)];
+    const conv = new Float32Array(n * oc * oh * ow);
+    jsConv.conv2dForward(x, cw, cb, conv, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, false);
+    const masked = dy.map((g, i) => (out[i] > 0 ? g : 0));
+    const scattered = new Float32Array(conv.length);
+    jsConv.maxPool2dBackward(masked, indices, scattered, n, oc, oh, ow, pkh, pkw, psh, psw, pph, ppw);
+    const dconv = new Float32Array(conv.length);
+    jsConv.batchNorm2dBackward(conv, scattered, false, bw, bb, saveMean, saveInvstd, dconv, dbw, dbb, n, oc, oh * ow);
+    if (dcw || dcb) jsConv.conv2dBackward(x, dconv, cw, null, dcw, dcb, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups);
   },
 };
