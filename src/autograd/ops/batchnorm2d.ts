@@ -5,7 +5,7 @@ import { record } from '../engine';
 import { backend } from '../../backend';
 import { checkConvBias, conv2d, conv2dGeometry, geomArgs, outputArray, type Conv2dOptions } from './conv';
 import { batchNormAs, checkBatchNormArgs, checkBatchNormArgsFor, type BatchNormOptions } from './batchnorm';
-import { maxPool2d, poolGeometry, poolGeometryOf, type Pool2dOptions } from './pool';
+import { maxPool2d, maxPoolOutputs, poolGeometry, poolGeometryOf, type Pool2dOptions } from './pool';
 import { DTypeError, ShapeError, describe } from '../../errors';
 
 export interface BatchNorm2dOptions extends BatchNormOptions {
@@ -50,9 +50,7 @@ export function batchNorm2dReluMaxPool2d(
   runningVar = runningVar ?? null;
   const g = poolGeometry('maxPool2d', x, pool);
   const be = backend();
-  const size = g.outShape.reduce((a, b) => a * b, 1);
-  const out = outputArray(size);
-  const indices = new Int32Array(Buffer.allocUnsafeSlow(size * 4).buffer, 0, size);
+  const { out, indices } = maxPoolOutputs(g.outShape);
   const saveMean = new Float32Array(c), saveInvstd = new Float32Array(c);
   const [, , , , kh, kw, sh, sw, ph, pw] = g.args;
   be.batchNorm2dReluMaxPool2dForwardTrain(
@@ -107,9 +105,7 @@ export function conv2dBatchNorm2dReluMaxPool2d(
   const p = poolGeometryOf('maxPool2d', convShape, pool);
   const be = backend();
   const c = g.outChannels;
-  const size = p.outShape.reduce((a, b) => a * b, 1);
-  const out = outputArray(size);
-  const indices = new Int32Array(Buffer.allocUnsafeSlow(size * 4).buffer, 0, size);
+  const { out, indices } = maxPoolOutputs(p.outShape);
   const saveMean = new Float32Array(c), saveInvstd = new Float32Array(c);
   const geom = geomArgs(g);
   const [, , , , pkh, pkw, psh, psw, pph, ppw] = p.args;

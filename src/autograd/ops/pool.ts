@@ -46,13 +46,20 @@ export function poolGeometryOf(op: string, shape: readonly number[], opts: Pool2
   return { args: [n, c, h, w, kh, kw, sh, sw, ph, pw], outShape: [n, c, oh, ow] };
 }
 
+/**
+ * The output and argmax indices of a max pooling whose output has `shape`, for a kernel to overwrite
+ * (neither is zero-filled).
+ */
+export function maxPoolOutputs(shape: readonly number[]): { out: Float32Array; indices: Int32Array } {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return { out: outputArray(size), indices: new Int32Array(Buffer.allocUnsafeSlow(size * 4).buffer, 0, size) };
+}
+
 /** Max pooling: [n, c, h, w] -> [n, c, oh, ow]. */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const g = poolGeometry('maxPool2d', x, opts);
   const be = backend();
-  const size = g.outShape.reduce((a, b) => a * b, 1);
-  const out = outputArray(size);
-  const indices = new Int32Array(Buffer.allocUnsafeSlow(size * 4).buffer, 0, size);
+  const { out, indices } = maxPoolOutputs(g.outShape);
   be.maxPool2dForward(x.data, out, indices, ...g.args);
   return record(new Tensor(out, g.outShape), 'maxPool2d', [x], (grad) => {
     const gx = outputArray(x.size);
