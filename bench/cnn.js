@@ -124,11 +124,12 @@ async function convKernels(fg, threads, quick) {
       const x = fg.rand([n * c * h * w], { seed: 1 }).data, wt = rand(oc * l.k, 2), b = rand(oc, 3);
       const gamma = new Float32Array(oc).fill(1), beta = rand(oc, 4), dy = rand(size, 5);
       const y = new Float32Array(size), idx = new Int32Array(size), sm = new Float32Array(oc), si = new Float32Array(oc);
+      const moments = new Float64Array(l.k + l.k * l.k);
       const dw = new Float32Array(wt.length), db = new Float32Array(oc), dg = new Float32Array(oc), dbeta = new Float32Array(oc);
       const flops = 2 * n * oc * l.k * l.ohw;
       const passes = [
-        ['forward', () => be.conv2dBatchNorm2dReluMaxPool2dForwardTrain(x, wt, b, gamma, beta, y, idx, sm, si, null, null, ...l.g, ...pool, 1e-5, 0.1)],
-        ['all grads', () => be.conv2dBatchNorm2dReluMaxPool2dBackward(x, wt, b, gamma, beta, y, dy, idx, sm, si, dw, db, dg, dbeta, ...l.g, ...pool)],
+        ['forward', () => be.conv2dBatchNorm2dReluMaxPool2dForwardTrain(x, wt, b, gamma, beta, y, idx, sm, si, moments, null, null, ...l.g, ...pool, 1e-5, 0.1)],
+        ['all grads', () => be.conv2dBatchNorm2dReluMaxPool2dBackward(x, wt, b, gamma, beta, y, dy, idx, sm, si, moments, dw, db, dg, dbeta, ...l.g, ...pool)],
       ];
       for (const [pass, fn] of passes) {
         const r = await lib.compare([{ name: 'native', fn }], { warmup: 1, samples: quick ? 3 : 7, minMs: quick ? 100 : 300 });

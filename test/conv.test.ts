@@ -214,16 +214,20 @@ describe.runIf(native)('native conv kernels match the pure-JS oracle on every IS
         const run = (be: Backend, x: Float32Array) => {
           const y = new Float32Array(size), idx = new Int32Array(size), sm = new Float32Array(oc), si = new Float32Array(oc);
           const rm = new Float32Array(oc), rv = new Float32Array(oc).fill(1);
-          be.conv2dBatchNorm2dReluMaxPool2dForwardTrain(x, cw, cb, gamma, beta, y, idx, sm, si, rm, rv, ...g, ...pool, 1e-5, 0.1);
+          const taps = c * kh * kw, moments = new Float64Array(taps + taps * taps).fill(NaN);
+          be.conv2dBatchNorm2dReluMaxPool2dForwardTrain(x, cw, cb, gamma, beta, y, idx, sm, si, moments, rm, rv, ...g, ...pool, 1e-5, 0.1);
           const dcw = new Float32Array(cw.length).fill(NaN), dcb = new Float32Array(oc).fill(NaN);
           const dg = new Float32Array(oc).fill(NaN), db = new Float32Array(oc).fill(NaN);
-          be.conv2dBatchNorm2dReluMaxPool2dBackward(x, cw, cb, gamma, beta, y, dy, idx, sm, si, dcw, dcb, dg, db, ...g, ...pool);
-          return { y, idx, sm, si, rm, rv, dcw, dcb, dg, db };
+          be.conv2dBatchNorm2dReluMaxPool2dBackward(x, cw, cb, gamma, beta, y, dy, idx, sm, si, moments, dcw, dcb, dg, db, ...g, ...pool);
+          return { y, idx, sm, si, rm, rv, dcw, dcb, dg, db, mean: moments.subarray(0, taps), cov: moments.subarray(taps) };
         };
         const want = run(js, x0), got = run(native!, x);
         expect(Array.from(got.idx), `stem ${g} indices`).toEqual(Array.from(want.idx));
         for (const k of ['y', 'si', 'rv', 'dg', 'db'] as const) expectClose(got[k], want[k], 1e-4, `stem ${g} ${k}`);
         if (!offset) for (const k of ['sm', 'rm'] as const) expectClose(got[k], want[k], 1e-4, `stem ${g} ${k}`);
+        // The saved patch moments: the covariance is the offset's to ignore, the mean moves by it.
+        expectClose(got.cov, want.cov, 1e-5, `stem ${g} patch covariance`);
+        expectClose(got.mean.map((v) => v - offset), want.mean, 1e-5, `stem ${g} patch mean`);
         // Gradients that sum over every pixel: tolerance relative to the largest.
         const scale = Math.max(...want.dcw.map(Math.abs));
         expectClose(got.dcw.map((v) => v / scale), want.dcw.map((v) => v / scale), 1e-4, `stem ${g} conv weight grad`);
@@ -383,11 +387,21 @@ describe('conv2dBatchNorm2dReluMaxPool2d (a first block as one op)', () => {
         const [n, h, w, oc, k] = [1, 6, 6, 2, 3];
         const size = n * oc * 9;
         return [new Float32Array(n * c * h * w), new Float32Array(oc * (c / groups) * k * k), null, null, null,
-          new Float32Array(size), new Int32Array(size), new Float32Array(oc), new Float32Array(oc), null, null,
+          new Float32Array(size), new Int32Array(size), new Float32Array(oc), new Float32Array(oc), new Float64Array(2000), null, null,
           n, c, h, w, oc, k, k, 1, 1, 1, 1, 1, 1, groups, 2, 2, 2, 2, 0, 0, 1e-5, 0.1] as const;
       };
       expect(() => be.conv2dBatchNorm2dReluMaxPool2dForwardTrain(...args(4, 1))).toThrow(/at most 32, got 36/);
       expect(() => be.conv2dBatchNorm2dReluMaxPool2dForwardTrain(...args(2, 2))).toThrow(/groups must be 1, got 2/);
+    }
+    // The addon checks the saved moments' type and size (1 channel, 3x3: 9 + 81 doubles).
+    if (native) {
+      const call = (moments: unknown) => () => native.conv2dBatchNorm2dReluMaxPool2dForwardTrain(
+        new Float32Array(36), new Float32Array(18), null, null, null, new Float32Array(18), new Int32Array(18),
+        new Float32Array(2), new Float32Array(2), moments as Float64Array, null, null,
+        1, 1, 6, 6, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 1e-5, 0.1);
+      expect(call(new Float64Array(89))).toThrow(/patchMoments' must hold at least 90 elements, got 89/);
+      expect(call(new Float32Array(90))).toThrow(/patchMoments' must be a Float64Array/);
+      expect(call(new Float64Array(90))).not.toThrow();
     }
   });
 });

@@ -76,33 +76,35 @@ F32 Args::f32_or_null(size_t i, const char* name) const {
   return f32(i, name);
 }
 
-const int32_t* Args::i32(size_t i, const char* name, size_t needed) const {
+// The data of argument i as a typed array of element type T (array type `type`, named `type_name`
+// in the error) holding at least `needed` elements.
+template <typename T>
+T* Args::typed(size_t i, const char* name, size_t needed, napi_typedarray_type type, const char* type_name) const {
   Napi::Value v = at(i, name);
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    throw Napi::TypeError::New(env(), where(name) + " must be an Int32Array, got " + describe(v));
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw Napi::TypeError::New(env(), where(name) + " must be " + type_name + ", got " + describe(v));
   }
-  auto a = v.As<Napi::Int32Array>();
+  auto a = v.As<Napi::TypedArrayOf<T>>();
   if (a.ElementLength() < needed) {
     throw Napi::RangeError::New(env(), where(name) + " must hold at least " + std::to_string(needed) +
                                            " elements, got " + std::to_string(a.ElementLength()));
   }
   return a.Data();
+}
+
+const int32_t* Args::i32(size_t i, const char* name, size_t needed) const {
+  return typed<int32_t>(i, name, needed, napi_int32_array, "an Int32Array");
 }
 
 uint8_t* Args::u8_mut(size_t i, const char* name, size_t needed) const {
-  Napi::Value v = at(i, name);
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw Napi::TypeError::New(env(), where(name) + " must be a Uint8Array, got " + describe(v));
-  }
-  auto a = v.As<Napi::Uint8Array>();
-  if (a.ElementLength() < needed) {
-    throw Napi::RangeError::New(env(), where(name) + " must hold at least " + std::to_string(needed) +
-                                           " elements, got " + std::to_string(a.ElementLength()));
-  }
-  return a.Data();
+  return typed<uint8_t>(i, name, needed, napi_uint8_array, "a Uint8Array");
 }
 
 const uint8_t* Args::u8(size_t i, const char* name, size_t needed) const { return u8_mut(i, name, needed); }
+
+double* Args::f64_mut(size_t i, const char* name, size_t needed) const {
+  return typed<double>(i, name, needed, napi_float64_array, "a Float64Array");
+}
 
 int64_t Args::integer(size_t i, const char* name, int64_t lo, int64_t hi) const {
   Napi::Value v = at(i, name);

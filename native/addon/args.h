@@ -35,6 +35,7 @@ class Args {
   const int32_t* i32(size_t i, const char* name, size_t needed) const;
   const uint8_t* u8(size_t i, const char* name, size_t needed) const;
   uint8_t* u8_mut(size_t i, const char* name, size_t needed) const;
+  double* f64_mut(size_t i, const char* name, size_t needed) const;  // a Float64Array of >= needed elements
 
   // An integer-valued number in [lo, hi].
   int64_t integer(size_t i, const char* name, int64_t lo, int64_t hi) const;
@@ -47,6 +48,8 @@ class Args {
 
  private:
   Napi::Value at(size_t i, const char* name) const;
+  template <typename T>
+  T* typed(size_t i, const char* name, size_t needed, napi_typedarray_type type, const char* type_name) const;
   std::string where(const char* name) const;
   const Napi::CallbackInfo& info_;
   const char* fn_;

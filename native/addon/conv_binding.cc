@@ -371,12 +371,18 @@ ConvBnPoolShape conv_bn_pool_shape(const Args& args, size_t at) {
   return g;
 }
 
+// The patch moments the fused op's forward saves for its backward: K means and a K x K covariance.
+size_t moments_size(const Conv2dShape& s) {
+  const size_t taps = mul({s.c, s.kh, s.kw});
+  return taps + taps * taps;
+}
+
 Napi::Value Conv2dBatchNorm2dReluMaxPool2dForwardTrain(const Napi::CallbackInfo& info) {
   Args args(info, "conv2dBatchNorm2dReluMaxPool2dForwardTrain");
-  args.expect_count(33);
-  const ConvBnPoolShape g = conv_bn_pool_shape(args, 11);
+  args.expect_count(34);
+  const ConvBnPoolShape g = conv_bn_pool_shape(args, 12);
   const Conv2dShape& s = g.conv;
-  const auto [eps, momentum] = train_hyper(args, 31);
+  const auto [eps, momentum] = train_hyper(args, 32);
   const size_t pooled = mul({s.n, s.oc, g.pool.out_h(), g.pool.out_w()});
   F32 x = args.f32(0, "x", mul({s.n, s.c, s.h, s.w}));
   F32 w = args.f32(1, "convWeight", mul({s.oc, s.c, s.kh, s.kw}));
@@ -387,18 +393,19 @@ Napi::Value Conv2dBatchNorm2dReluMaxPool2dForwardTrain(const Napi::CallbackInfo&
   int32_t* idx = i32_mut(args, 6, "indices", pooled);
   F32 sm = channel_vec(args, 7, "saveMean", s.oc, false);
   F32 si = channel_vec(args, 8, "saveInvstd", s.oc, false);
-  F32 rm = channel_vec(args, 9, "runningMean", s.oc, true);
-  F32 rv = channel_vec(args, 10, "runningVar", s.oc, true);
+  double* moments = args.f64_mut(9, "patchMoments", moments_size(s));
+  F32 rm = channel_vec(args, 10, "runningMean", s.oc, true);
+  F32 rv = channel_vec(args, 11, "runningVar", s.oc, true);
   conv2d_batch_norm2d_relu_max_pool2d_forward_train(s, bn_pool_geom(g.pool), x.data, w.data, b.data, gamma.data, beta.data,
-                                                    eps, momentum, y.data, idx,
-                                                    sm.data, si.data, rm.data, rv.data);
+                                                    eps, momentum, y.data, idx, sm.data, si.data, moments, rm.data,
+                                                    rv.data);
   return info.Env().Undefined();
 }
 
 Napi::Value Conv2dBatchNorm2dReluMaxPool2dBackward(const Napi::CallbackInfo& info) {
   Args args(info, "conv2dBatchNorm2dReluMaxPool2dBackward");
-  args.expect_count(34);
-  const ConvBnPoolShape g = conv_bn_pool_shape(args, 14);
+  args.expect_count(35);
+  const ConvBnPoolShape g = conv_bn_pool_shape(args, 15);
   const Conv2dShape& s = g.conv;
   const size_t pooled = mul({s.n, s.oc, g.pool.out_h(), g.pool.out_w()});
   F32 x = args.f32(0, "x", mul({s.n, s.c, s.h, s.w}));
@@ -411,14 +418,15 @@ Napi::Value Conv2dBatchNorm2dReluMaxPool2dBackward(const Napi::CallbackInfo& inf
   const int32_t* idx = args.i32(7, "indices", pooled);
   F32 sm = channel_vec(args, 8, "saveMean", s.oc, false);
   F32 si = channel_vec(args, 9, "saveInvstd", s.oc, false);
-  F32 dw = args.f32_or_null(10, "gradConvWeight");
+  const double* moments = args.f64_mut(10, "patchMoments", moments_size(s));
+  F32 dw = args.f32_or_null(11, "gradConvWeight");
   if (dw.data && dw.length < mul({s.oc, s.c, s.kh, s.kw})) args.range_error("argument 'gradConvWeight' is shorter than the weight");
-  F32 db = channel_vec(args, 11, "gradConvBias", s.oc, true);
-  F32 dg = channel_vec(args, 12, "gradBnWeight", s.oc, true);
-  F32 dbeta = channel_vec(args, 13, "gradBnBias", s.oc, true);
+  F32 db = channel_vec(args, 12, "gradConvBias", s.oc, true);
+  F32 dg = channel_vec(args, 13, "gradBnWeight", s.oc, true);
+  F32 dbeta = channel_vec(args, 14, "gradBnBias", s.oc, true);
   // The kernel skips indices outside the plane.
   conv2d_batch_norm2d_relu_max_pool2d_backward(s, bn_pool_geom(g.pool), x.data, w.data, gamma.data, sm.data, si.data,
-                                               y.data, dy.data, idx, dw.data, db.data, dg.data, dbeta.data);
+                                               moments, y.data, dy.data, idx, dw.data, db.data, dg.data, dbeta.data);
   return info.Env().Undefined();
 }
 

@@ -104,12 +104,15 @@ export interface ConvOps {
    * Training-mode Conv2d (one group, at most 32 taps inChannels * kh * kw), BatchNorm2d, ReLU and
    * MaxPool2d in one op, for a network's first block (its input needs no gradient): out/indices are
    * what batchNorm2dReluMaxPool2dForwardTrain gives for the convolution's output, which is never
-   * stored. Geometry: the 14 conv integers, then the pooling window over the conv output.
+   * stored. patchMoments (K + K * K elements, K = inChannels * kh * kw) receives the input patches'
+   * mean and covariance over every output pixel, which the backward takes. Geometry: the 14 conv
+   * integers, then the pooling window over the conv output.
    */
   conv2dBatchNorm2dReluMaxPool2dForwardTrain(
     x: Float32Array, convWeight: Float32Array, convBias: Float32Array | null,
     bnWeight: Float32Array | null, bnBias: Float32Array | null, out: Float32Array, indices: Int32Array,
-    saveMean: Float32Array, saveInvstd: Float32Array, runningMean: Float32Array | null, runningVar: Float32Array | null,
+    saveMean: Float32Array, saveInvstd: Float32Array, patchMoments: Float64Array,
+    runningMean: Float32Array | null, runningVar: Float32Array | null,
     n: number, c: number, h: number, w: number, outChannels: number, kh: number, kw: number,
     strideH: number, strideW: number, padH: number, padW: number, dilationH: number, dilationW: number, groups: number,
     poolKh: number, poolKw: number, poolStrideH: number, poolStrideW: number, poolPadH: number, poolPadW: number,
@@ -123,7 +126,7 @@ export interface ConvOps {
   conv2dBatchNorm2dReluMaxPool2dBackward(
     x: Float32Array, convWeight: Float32Array, convBias: Float32Array | null,
     bnWeight: Float32Array | null, bnBias: Float32Array | null, out: Float32Array, gradOut: Float32Array, indices: Int32Array,
-    saveMean: Float32Array, saveInvstd: Float32Array,
+    saveMean: Float32Array, saveInvstd: Float32Array, patchMoments: Float64Array,
     gradConvWeight: Float32Array | null, gradConvBias: Float32Array | null,
     gradBnWeight: Float32Array | null, gradBnBias: Float32Array | null,
     n: number, c: number, h: number, w: number, outChannels: number, kh: number, kw: number,

@@ -67,18 +67,19 @@ void conv2d_batch_norm2d_relu_max_pool2d_forward_train(const Conv2dShape& s, con
                                                        const float* weight, const float* bias, const float* gamma,
                                                        const float* beta, float eps, float momentum, float* y,
                                                        int32_t* idx, float* save_mean, float* save_invstd,
-                                                       float* running_mean, float* running_var) {
+                                                       double* moments, float* running_mean, float* running_var) {
   kernels().conv_relu_maxpool_forward_train(s, p, x, weight, bias, gamma, beta, eps, momentum, y, idx, save_mean,
-                                            save_invstd, running_mean, running_var);
+                                            save_invstd, moments, running_mean, running_var);
 }
 
 void conv2d_batch_norm2d_relu_max_pool2d_backward(const Conv2dShape& s, const BnPoolGeom& p, const float* x,
                                                   const float* weight, const float* gamma, const float* save_mean,
-                                                  const float* save_invstd, const float* y, const float* dpool,
+                                                  const float* save_invstd, const double* moments, const float* y,
+                                                  const float* dpool,
                                                   const int32_t* idx, float* dweight, float* dbias, float* dgamma,
                                                   float* dbeta) {
-  kernels().conv_relu_maxpool_backward(s, p, x, weight, gamma, save_mean, save_invstd, y, dpool, idx, dweight, dbias,
-                                       dgamma, dbeta);
+  kernels().conv_relu_maxpool_backward(s, p, x, weight, gamma, save_mean, save_invstd, moments, y, dpool, idx, dweight,
+                                       dbias, dgamma, dbeta);
 }
 
 }  // namespace fastgrad

@@ -41,19 +41,21 @@ void batch_norm2d_relu_max_pool2d_backward(int64_t n, int64_t c, int64_t h, int6
 // Conv2d (one group, at most kConvBnPoolMaxTaps taps c * kh * kw) + BatchNorm2d (training) + ReLU +
 // MaxPool2d in one op, for a network's first block (its input needs no gradient): y and idx as
 // batch_norm2d_relu_max_pool2d_forward_train gives for the convolution's output, which is never
-// stored; its statistics come from the input patches' moments (conv2d_bn_pool_impl.h). The backward
-// takes the forward's pooled output y (its sign is the ReLU's mask), the pooled gradient and the
-// indices, and gives the gradients of the conv weight, the conv bias (exactly zero: BatchNorm
-// subtracts the mean) and gamma and beta; each may be null.
+// stored; its statistics come from the input patches' moments (conv2d_bn_pool_impl.h), which it
+// saves in `moments` (K + K * K doubles, K = c * kh * kw: the patches' mean, then their covariance).
+// The backward takes those, the forward's pooled output y (its sign is the ReLU's mask), the pooled
+// gradient and the indices, and gives the gradients of the conv weight, the conv bias (exactly zero:
+// BatchNorm subtracts the mean) and gamma and beta; each may be null.
 constexpr int64_t kConvBnPoolMaxTaps = 32;
 void conv2d_batch_norm2d_relu_max_pool2d_forward_train(const Conv2dShape& s, const BnPoolGeom& p, const float* x,
                                                        const float* weight, const float* bias, const float* gamma,
                                                        const float* beta, float eps, float momentum, float* y,
                                                        int32_t* idx, float* save_mean, float* save_invstd,
-                                                       float* running_mean, float* running_var);
+                                                       double* moments, float* running_mean, float* running_var);
 void conv2d_batch_norm2d_relu_max_pool2d_backward(const Conv2dShape& s, const BnPoolGeom& p, const float* x,
                                                   const float* weight, const float* gamma, const float* save_mean,
-                                                  const float* save_invstd, const float* y, const float* dpool,
+                                                  const float* save_invstd, const double* moments, const float* y,
+                                                  const float* dpool,
                                                   const int32_t* idx, float* dweight, float* dbias, float* dgamma,
                                                   float* dbeta);
 

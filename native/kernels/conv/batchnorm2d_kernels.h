@@ -30,10 +30,11 @@ struct BatchNorm2dKernels {
   void (*conv_relu_maxpool_forward_train)(const Conv2dShape& s, const BnPoolGeom& p, const float* x, const float* weight,
                                           const float* bias, const float* gamma, const float* beta, float eps,
                                           float momentum, float* y, int32_t* idx, float* save_mean, float* save_invstd,
-                                          float* running_mean, float* running_var);
+                                          double* moments, float* running_mean, float* running_var);
   void (*conv_relu_maxpool_backward)(const Conv2dShape& s, const BnPoolGeom& p, const float* x, const float* weight,
                                      const float* gamma, const float* save_mean, const float* save_invstd,
-                                     const float* y, const float* dpool, const int32_t* idx, float* dweight,
+                                     const double* moments, const float* y, const float* dpool, const int32_t* idx,
+                                     float* dweight,
                                      float* dbias, float* dgamma, float* dbeta);
 };
 

@@ -157,6 +157,24 @@ PatchMoments patch_moments(const StemShape& s, const float* x, const float* shif
   return pm;
 }
 
+// The moments the forward saves for its backward (which would otherwise compute them again): the
+// patches' mean (K, unshifted) then their covariance (K x K). The backward's patches are shifted by
+// the same values again (each input channel's first value), so mean - shift is the forward's mu.
+void save_moments(const StemShape& s, const PatchMoments& pm, const std::vector<float>& shift, double* moments) {
+  const int64_t K = stem_taps(s), taps = s.kh * s.kw;
+  for (int64_t k = 0; k < K; ++k) moments[k] = pm.mu[static_cast<size_t>(k)] + shift[static_cast<size_t>(k / taps)];
+  std::copy(pm.cov.begin(), pm.cov.end(), moments + K);
+}
+
+PatchMoments loaded_moments(const StemShape& s, const double* moments, const std::vector<float>& shift) {
+  const int64_t K = stem_taps(s), taps = s.kh * s.kw;
+  PatchMoments pm;
+  pm.mu.resize(static_cast<size_t>(K));
+  for (int64_t k = 0; k < K; ++k) pm.mu[static_cast<size_t>(k)] = moments[k] - shift[static_cast<size_t>(k / taps)];
+  pm.cov.assign(moments + K, moments + K + K * K);
+  return pm;
+}
+
 // Each input channel's first value: the shift of its taps.
 std::vector<float> stem_shift(const StemShape& s, const float* x) {
   std::vector<float> shift(static_cast<size_t>(s.c));
@@ -181,11 +199,12 @@ void stem_conv_planes(const float* cols, int64_t K, int64_t pp, const float* w, 
 
 void stem_forward_train(const StemShape& s, const PoolGeom& p, const float* x, const float* weight, const float* bias,
                         const float* gamma, const float* beta, float eps, float momentum, float* y, int32_t* idx,
-                        float* save_mean, float* save_invstd, float* running_mean, float* running_var) {
+                        float* save_mean, float* save_invstd, double* moments, float* running_mean, float* running_var) {
   const int64_t K = stem_taps(s), oh = s.out_h(), ow = s.out_w(), P = oh * ow, pp = round_up8(P);
   const int64_t chw = s.c * s.h * s.w, ohw = p.oh * p.ow;
   const std::vector<float> shift = stem_shift(s, x);
   const PatchMoments pm = patch_moments(s, x, shift.data());
+  save_moments(s, pm, shift, moments);
   // Each output channel's batch statistics from the patches'.
   std::vector<float> scale(static_cast<size_t>(s.oc)), offset(static_cast<size_t>(s.oc));
   for (int64_t o = 0; o < s.oc; ++o) {
@@ -275,13 +294,13 @@ void stem_plane_sums(const float* rows, int64_t npix, int64_t ohw, const float* 
 // (shifted) patch at its argmax pixel, then the closed forms above. K8 = K rounded up to 8 floats
 // per patch row, so one row is one to four vectors.
 void stem_backward(const StemShape& s, const PoolGeom& p, const float* x, const float* weight, const float* gamma,
-                   const float* save_mean, const float* save_invstd, const float* y, const float* dpool,
-                   const int32_t* idx, float* dweight, float* dbias, float* dgamma, float* dbeta) {
+                   const float* save_mean, const float* save_invstd, const double* moments, const float* y,
+                   const float* dpool, const int32_t* idx, float* dweight, float* dbias, float* dgamma, float* dbeta) {
   (void)save_mean;  // the patch moments give the mean's deviations directly
   const int64_t K = stem_taps(s), K8 = round_up8(K), P = s.out_h() * s.out_w();
   const int64_t chw = s.c * s.h * s.w, ohw = p.oh * p.ow, nv = K8 / 8;
   const std::vector<float> shift = stem_shift(s, x);
-  const PatchMoments pm = patch_moments(s, x, shift.data());
+  const PatchMoments pm = loaded_moments(s, moments, shift);
   const int64_t width = s.oc * (K + 1);  // per channel: sum of g, then A (K)
   const int64_t tasks = image_tasks(s.n, s.oc * ohw * K8);
   std::vector<double> partial(static_cast<size_t>(tasks * width), 0.0);

@@ -107,11 +107,12 @@ export function conv2dBatchNorm2dReluMaxPool2d(
   const c = g.outChannels;
   const { out, indices } = maxPoolOutputs(p.outShape);
   const saveMean = new Float32Array(c), saveInvstd = new Float32Array(c);
+  const taps = g.c * g.kh * g.kw, moments = new Float64Array(taps + taps * taps);
   const geom = geomArgs(g);
   const [, , , , pkh, pkw, psh, psw, pph, ppw] = p.args;
   be.conv2dBatchNorm2dReluMaxPool2dForwardTrain(
     x.data, convWeight.data, convBias?.data ?? null, bnWeight?.data ?? null, bnBias?.data ?? null, out, indices,
-    saveMean, saveInvstd, runningMean?.data ?? null, runningVar?.data ?? null, ...geom, pkh, pkw, psh, psw, pph, ppw, eps, momentum,
+    saveMean, saveInvstd, moments, runningMean?.data ?? null, runningVar?.data ?? null, ...geom, pkh, pkw, psh, psw, pph, ppw, eps, momentum,
   );
   const params = [convWeight, convBias, bnWeight, bnBias].filter((t): t is Tensor => t !== null);
   return record(new Tensor(out, p.outShape), 'conv2dBatchNorm2dReluMaxPool2d', [x, ...params], (grad) => {
@@ -119,7 +120,7 @@ export function conv2dBatchNorm2dReluMaxPool2d(
     const gcw = want(convWeight, convWeight.size), gcb = want(convBias, c), gbw = want(bnWeight, c), gbb = want(bnBias, c);
     be.conv2dBatchNorm2dReluMaxPool2dBackward(
       x.data, convWeight.data, convBias?.data ?? null, bnWeight?.data ?? null, bnBias?.data ?? null, out, grad, indices,
-      saveMean, saveInvstd, gcw, gcb, gbw, gbb, ...geom, pkh, pkw, psh, psw, pph, ppw,
+      saveMean, saveInvstd, moments, gcw, gcb, gbw, gbb, ...geom, pkh, pkw, psh, psw, pph, ppw,
     );
     return [null, gcw, ...(convBias ? [gcb] : []), ...(bnWeight ? [gbw] : []), ...(bnBias ? [gbb] : [])];
   });

@@ -12,6 +12,37 @@ function checkStemArgs(c: number, kh: number, kw: number, groups: number): void 
   if (c * kh * kw > 32) throw new RangeError(`conv2dBatchNorm2dReluMaxPool2d: inChannels * kernelH * kernelW must be at most 32, got ${c * kh * kw}`);
 }
 
+/** The input patches' mean (k taps) and covariance (k x k) over every output pixel, into `moments`. */
+function patchMoments(
+  x: Float32Array, moments: Float64Array, n: number, c: number, h: number, w: number, kh: number, kw: number,
+  sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, oh: number, ow: number,
+): void {
+  const k = c * kh * kw, patch = new Float64Array(k), sum = new Float64Array(k), gram = new Float64Array(k * k);
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let ci = 0; ci < c; ci++) {
+          for (let ki = 0; ki < kh; ki++) {
+            for (let kj = 0; kj < kw; kj++) {
+              const iy = oy * sh - ph + ki * dh, ix = ox * sw - pw + kj * dw;
+              patch[(ci * kh + ki) * kw + kj] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[((b * c + ci) * h + iy) * w + ix] : 0;
+            }
+          }
+        }
+        for (let i = 0; i < k; i++) {
+          sum[i] += patch[i];
+          for (let j = 0; j < k; j++) gram[i * k + j] += patch[i] * patch[j];
+        }
+      }
+    }
+  }
+  const m = n * oh * ow;
+  for (let i = 0; i < k; i++) moments[i] = sum[i] / m;
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) moments[k + i * k + j] = gram[i * k + j] / m - moments[i] * moments[j];
+  }
+}
+
 export const jsConv: ConvOps = {
   conv2dForward(x, weight, bias, out, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, relu) {
     const oh = outSize(h, kh, sh, ph, dh), ow = outSize(w, kw, sw, pw, dw);
@@ -265,15 +296,16 @@ export const jsConv: ConvOps = {
   // The fused stem as the composition it replaces: the convolution's output computed in full, then
   // BatchNorm2d + ReLU + MaxPool2d; the backward recomputes it. The ReLU's mask is the pooled
   // output's sign, as natively.
-  conv2dBatchNorm2dReluMaxPool2dForwardTrain(x, cw, cb, bw, bb, out, indices, saveMean, saveInvstd, runningMean, runningVar, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, pkh, pkw, psh, psw, pph, ppw, eps, momentum) {
+  conv2dBatchNorm2dReluMaxPool2dForwardTrain(x, cw, cb, bw, bb, out, indices, saveMean, saveInvstd, moments, runningMean, runningVar, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, pkh, pkw, psh, psw, pph, ppw, eps, momentum) {
     checkStemArgs(c, kh, kw, groups);
     const [oh, ow] = [outSize(h, kh, sh, ph, dh), outSize(w, kw, sw, pw, dw)];
+    patchMoments(x, moments, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow);
     const conv = new Float32Array(n * oc * oh * ow);
     jsConv.conv2dForward(x, cw, cb, conv, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, false);
     jsConv.batchNorm2dReluMaxPool2dForwardTrain(conv, bw, bb, out, indices, saveMean, saveInvstd, runningMean, runningVar, n, oc, oh, ow, pkh, pkw, psh, psw, pph, ppw, eps, momentum);
   },
 
-  conv2dBatchNorm2dReluMaxPool2dBackward(x, cw, cb, bw, bb, out, dy, indices, saveMean, saveInvstd, dcw, dcb, dbw, dbb, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, pkh, pkw, psh, psw, pph, ppw) {
+  conv2dBatchNorm2dReluMaxPool2dBackward(x, cw, cb, bw, bb, out, dy, indices, saveMean, saveInvstd, _moments, dcw, dcb, dbw, dbb, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, pkh, pkw, psh, psw, pph, ppw) {
     checkStemArgs(c, kh, kw, groups);
     const [oh, ow] = [outSize(h, kh, sh, ph, dh), outSize(w, kw, sw, pw, dw)];
     const conv = new Float32Array(n * oc * oh * ow);
