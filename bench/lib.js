@@ -94,7 +94,37 @@ function machine() {
     fastgrad: fg.backendInfo(),
     torch,
     date: new Date().toISOString(),
+    hostCheckGflops: hostBefore,
   };
+}
+
+/**
+ * The host's speed right now: one-thread native SGEMM at 1024^3, GFLOPS (median of 5). On a shared
+ * machine a neighbour can slow every figure of a run by 20% or more; run.js measures this before
+ * and after each benchmark and save() records the first reading, so runs can be compared.
+ */
+let hostBefore = null;
+function hostCheck() {
+  const be = fastgrad().getBackend('native');
+  if (!be) return null;
+  const prev = be.numThreads();
+  be.setNumThreads(1);
+  try {
+    const n = 1024, a = new Float32Array(n * n).fill(1), c = new Float32Array(n * n);
+    be.sgemm(false, false, n, n, n, 1, a, n, a, n, 0, c, n);
+    const times = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = process.hrtime.bigint();
+      be.sgemm(false, false, n, n, n, 1, a, n, a, n, 0, c, n);
+      times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    }
+    return +((2 * n ** 3) / stats(times).median / 1e9).toFixed(1);
+  } finally {
+    be.setNumThreads(prev);
+  }
+}
+function setHostBefore(gflops) {
+  hostBefore = gflops;
 }
 
 /** Writes bench/results/<name>.json: { name, machine, quick, ...data }. */
@@ -132,4 +162,6 @@ function haveTorch() {
   return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 }
 
-module.exports = { fastgrad, stats, compare, pairedRatio, machine, save, table, python, haveTorch, resultsDir };
+module.exports = {
+  fastgrad, stats, compare, pairedRatio, machine, save, table, python, haveTorch, resultsDir, hostCheck, setHostBefore,
+};

@@ -33,9 +33,15 @@ async function main() {
     const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-ts.js')], { stdio: 'inherit' });
     if (r.status !== 0) process.exit(r.status ?? 1);
   }
+  const lib = require('./lib');
   for (const name of names.length ? names : all) {
     console.log(`\n== ${name}${quick ? ' (quick)' : ''} ==`);
+    const before = lib.hostCheck();
+    lib.setHostBefore(before);
+    if (before !== null) console.log(`host check: one-thread SGEMM 1024^3 at ${before} GFLOPS`);
     await require(path.join(__dirname, `${name}.js`)).run({ quick, args });
+    const after = lib.hostCheck();
+    if (after !== null) console.log(`host check after ${name}: ${after} GFLOPS (a quiet host gives about the same before and after)`);
   }
   const reportFile = path.join(__dirname, 'report.js');
   if (fs.existsSync(reportFile)) {
