@@ -307,12 +307,6 @@ void affine_relu_max_pool_2x2(const float* in, int64_t h, int64_t w, const PoolG
     const float a = v * scale + shift;
     return a > 0.f ? a : 0.f;
   };
-  // Takes candidate c (at index ci) when it beats best: greater, or NaN over a number.
-  auto take = [](v8f c, v8i ci, v8f& best, v8i& bi) {
-    const v8i t = (c > best) | ((c != c) & (best == best));
-    best = t ? c : best;
-    bi = t ? ci : bi;
-  };
   for (int64_t oy = 0; oy < p.oh; ++oy) {
     const float* r0 = in + 2 * oy * w;
     const float* r1 = r0 + w;
@@ -323,11 +317,15 @@ void affine_relu_max_pool_2x2(const float* in, int64_t h, int64_t w, const PoolG
       const v8f a0 = relu8(load8(r0 + 2 * ox) * vs + vb), a1 = relu8(load8(r0 + 2 * ox + 8) * vs + vb);
       const v8f b0 = relu8(load8(r1 + 2 * ox) * vs + vb), b1 = relu8(load8(r1 + 2 * ox + 8) * vs + vb);
       const v8i i00 = lane2 + static_cast<int32_t>(base + 2 * ox);
-      v8f best = __builtin_shuffle(a0, a1, even);
-      v8i bi = i00;
-      take(__builtin_shuffle(a0, a1, odd), i00 + 1, best, bi);
-      take(__builtin_shuffle(b0, b1, even), i00 + static_cast<int32_t>(w), best, bi);
-      take(__builtin_shuffle(b0, b1, odd), i00 + static_cast<int32_t>(w + 1), best, bi);
+      // The window's candidates in order; ReLU outputs, never NaN (relu8 and f map NaN to 0).
+      const v8f c0 = __builtin_shuffle(a0, a1, even), c1 = __builtin_shuffle(a0, a1, odd);
+      const v8f c2 = __builtin_shuffle(b0, b1, even), c3 = __builtin_shuffle(b0, b1, odd);
+      const v8f m01 = c1 > c0 ? c1 : c0, m23 = c3 > c2 ? c3 : c2;
+      const v8f best = m23 > m01 ? m23 : m01;
+      // The first candidate equal to the maximum: what taking each strictly greater one in turn gives.
+      v8i bi = c2 == best ? i00 + static_cast<int32_t>(w) : i00 + static_cast<int32_t>(w + 1);
+      bi = c1 == best ? i00 + 1 : bi;
+      bi = c0 == best ? i00 : bi;
       if (p.ow - ox >= 8) {
         store8(out + oy * p.ow + ox, best);
         std::memcpy(idx + oy * p.ow + ox, &bi, sizeof(bi));
