@@ -42,12 +42,10 @@ export function batchNorm2dReluMaxPool2d(
 ): Tensor {
   if (!opts.training) return maxPool2d(batchNorm2d(x, weight, bias, runningMean, runningVar, { ...opts, relu: true }), pool);
   check4d(x);
-  const { n, c, eps, momentum } = checkBatchNormArgs('batchNorm2d', x, runningMean, runningVar, weight, bias, opts);
+  const checked = checkBatchNormArgs('batchNorm2d', x, runningMean, runningVar, weight, bias, opts);
+  const { n, c, eps, momentum } = checked;
+  [weight, bias, runningMean, runningVar] = [checked.w, checked.b, checked.rm, checked.rv];  // undefined as null
   const [, , h, w] = x.shape;
-  weight = weight ?? null;
-  bias = bias ?? null;
-  runningMean = runningMean ?? null;
-  runningVar = runningVar ?? null;
   const g = poolGeometry('maxPool2d', x, pool);
   const be = backend();
   const { out, indices } = maxPoolOutputs(g.outShape);
@@ -97,11 +95,9 @@ export function conv2dBatchNorm2dReluMaxPool2d(
     return batchNorm2dReluMaxPool2d(y, bnWeight, bnBias, runningMean, runningVar, bnOpts, pool);
   }
   const convShape = [g.n, g.outChannels, g.outH, g.outW];
-  const { eps, momentum } = checkBatchNormArgsFor('batchNorm2d', convShape, runningMean, runningVar, bnWeight, bnBias, bnOpts);
-  bnWeight = bnWeight ?? null;
-  bnBias = bnBias ?? null;
-  runningMean = runningMean ?? null;
-  runningVar = runningVar ?? null;
+  const checked = checkBatchNormArgsFor('batchNorm2d', convShape, runningMean, runningVar, bnWeight, bnBias, bnOpts);
+  const { eps, momentum } = checked;
+  [bnWeight, bnBias, runningMean, runningVar] = [checked.w, checked.b, checked.rm, checked.rv];  // undefined as null
   const p = poolGeometryOf('maxPool2d', convShape, pool);
   const be = backend();
   const c = g.outChannels;
