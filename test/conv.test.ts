@@ -45,16 +45,19 @@ const convGrid: Geo[] = [
   [2, 1, 9, 11, 13, 5, 5, 1, 1, 2, 2, 1, 1, 1],
   [1, 2, 6, 20, 9, 3, 4, 1, 1, 0, 3, 1, 1, 1],
   [1, 1, 4, 4, 3, 2, 2, 1, 1, 3, 3, 1, 1, 1],
-  // The Winograd path (3x3, stride 1, >= 8 channels each side): odd output sizes (a last tile with
-  // one row or column), rows of more than 8 tiles, no or wide padding, chunks of tile rows that
-  // split images and span them (40 + 88 channels, 9 tile rows of 10 per image: 25 rows per forward
-  // chunk, 19 per backward chunk), one image.
+  // The Winograd path (3x3, stride 1, >= 8 channels each side; 4x4 output tiles, 4 tiles to a
+  // quad, two quads to a vector): sizes that are not a multiple of 4 (a last tile with 1-3 rows or
+  // columns), rows of several quads, a last quad of 1-3 tiles, no or wide padding, widths below 8
+  // (dy always read from a padded copy), one image. At one thread (below), chunks span images, and
+  // the last shape's (15 tile rows of 16 tiles per image, 512-tile chunks) also split them.
   [3, 8, 7, 9, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1],
   [2, 9, 20, 37, 8, 3, 3, 1, 1, 0, 2, 1, 1, 1],
   [2, 16, 5, 5, 12, 3, 3, 1, 1, 2, 2, 1, 1, 1],
   [3, 40, 17, 19, 88, 3, 3, 1, 1, 1, 1, 1, 1, 1],
   [1, 8, 6, 6, 8, 3, 3, 1, 1, 1, 0, 1, 1, 1],
-  [2, 8, 9, 18, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1], // even width >= 8: dy read in place but for the last (odd) tile row
+  [2, 8, 9, 18, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+  [2, 12, 14, 14, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1], // the CNN's conv2 map: one quad per tile row
+  [3, 8, 58, 62, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1],
 ];
 
 function convOut(g: Geo): [number, number] {
@@ -90,23 +93,36 @@ function runConv(be: Backend, g: Geo, seed: number, relu: boolean) {
 describe.runIf(native)('native conv kernels match the pure-JS oracle on every ISA', () => {
   const isas = native!.availableIsas();
   const restore = native!.isa();
+  // The oracle's results, computed once for all ISAs and thread counts.
+  const oracle = new Map<string, ReturnType<typeof runConv>>();
+  const want = (i: number, g: Geo, relu: boolean) => {
+    const key = `${i} ${relu}`;
+    if (!oracle.has(key)) oracle.set(key, runConv(js, g, 10 * i, relu));
+    return oracle.get(key)!;
+  };
   it.each(isas)('conv2d forward, input and weight gradients (%s)', (isa) => {
+    const threads = native!.numThreads();
     native!.setIsa(isa);
     try {
-      for (const [i, g] of convGrid.entries()) {
-        for (const relu of [false, true]) {
-          const want = runConv(js, g, 10 * i, relu);
-          const got = runConv(native!, g, 10 * i, relu);
-          const k = g[1] / g[13] * g[5] * g[6];
-          const tol = 2e-6 * Math.max(k, g[0] * convOut(g)[0] * convOut(g)[1]);
-          expectClose(got.y, want.y, 1e-5 * k, `forward ${g} relu=${relu}`);
-          expectClose(got.dx, want.dx, 1e-5 * g[4], `input grad ${g}`);
-          expectClose(got.dw, want.dw, tol, `weight grad ${g}`);
-          expectClose(got.db, want.db, tol, `bias grad ${g}`);
+      for (const t of [...new Set([threads, 1])]) {
+        native!.setNumThreads(t);
+        for (const [i, g] of convGrid.entries()) {
+          for (const relu of [false, true]) {
+            const exp = want(i, g, relu);
+            const got = runConv(native!, g, 10 * i, relu);
+            const k = g[1] / g[13] * g[5] * g[6];
+            const tol = 2e-6 * Math.max(k, g[0] * convOut(g)[0] * convOut(g)[1]);
+            const at = `${g} relu=${relu} threads=${t}`;
+            expectClose(got.y, exp.y, 1e-5 * k, `forward ${at}`);
+            expectClose(got.dx, exp.dx, 1e-5 * g[4], `input grad ${at}`);
+            expectClose(got.dw, exp.dw, tol, `weight grad ${at}`);
+            expectClose(got.db, exp.db, tol, `bias grad ${at}`);
+          }
         }
       }
     } finally {
       native!.setIsa(restore);
+      native!.setNumThreads(threads);
     }
   });
 

@@ -1,5 +1,5 @@
-// The Winograd F(2x2, 3x3) convolution (see conv2d_winograd.h): chunking, the weight transforms,
-// the 16 GEMMs per chunk, the baseline tile transforms and the dispatch on the ISA.
+// The Winograd F(4x4, 3x3) convolution (see conv2d_winograd.h): chunking, the weight transforms,
+// the 36 GEMMs per chunk, the baseline tile transforms and the dispatch on the ISA.
 #include "kernels/conv/conv2d_winograd.h"
 
 #include <algorithm>
@@ -35,17 +35,18 @@ bool conv2d_winograd_applies(const Conv2dShape& s) {
 
 namespace {
 
-constexpr int64_t kXi = 16;  // positions of a transformed 4x4 tile
-constexpr int64_t kXiTileSum = 5;  // (1, 1): in A dy A^T, the sum of the tile's four gradients
+constexpr int64_t kXi = 36;  // positions of a transformed 6x6 tile
+constexpr int64_t kXiTileSum = 7;  // (1, 1): in A dy A^T, the sum of the tile's 16 gradients
 
-// Tiles per chunk: the chunk's transformed matrices (16 floats per tile and channel: V and M in the
+// Tiles per chunk: the chunk's transformed matrices (36 floats per tile and channel: V and M in the
 // forward, c + oc channels; Mdy, dV and V in the backward, oc + 2c) fill at most 2 MiB per thread
-// (L2 and L3), while each GEMM has a few hundred columns to amortise sgemm's packing and calls.
-// Measured at the CNN's conv2 (32 -> 64 channels, 14x14, batch 128, 2 threads, ms for forward /
-// input grad / weight grad, each alone): 64 tiles ~1.05x the im2col path; 170 tiles 5.0 / 5.3 /
-// 4.9; 341 tiles 4.8 / 5.0 / 5.2; 682 tiles 5.3 / 5.4 / 5.7; 1365 tiles 5.6 / 6.4 / 6.4 (two
-// threads' chunks no longer fit in the caches together). Both gradients in one pass at 256 tiles:
-// 10.4-11.7 ms against 13.7-14.2 for the two passes apart.
+// (L2 and L3), while each GEMM has a hundred or more columns to amortise sgemm's packing and calls.
+// Measured with F(2x2, 3x3) (16 floats per tile) at the CNN's conv2 (32 -> 64 channels, 14x14,
+// batch 128, 2 threads, ms for forward / input grad / weight grad, each alone): 64 tiles ~1.05x
+// the im2col path; 170 tiles 5.0 / 5.3 / 4.9; 341 tiles 4.8 / 5.0 / 5.2; 682 tiles 5.3 / 5.4 /
+// 5.7; 1365 tiles 5.6 / 6.4 / 6.4 (two threads' chunks no longer fit in the caches together). Both
+// gradients in one pass at 256 tiles: 10.4-11.7 ms against 13.7-14.2 for the two passes apart.
+// With F(4x4, 3x3), budgets of 4 and 8 MiB (1.0 and 2.0 M floats) were no faster (1 thread).
 constexpr int64_t kChunkFloats = 512 * 1024;
 constexpr int64_t kMaxChunkTiles = 512;
 
@@ -53,6 +54,7 @@ struct WinogradGeom {
   Conv2dShape s;
   int64_t oh, ow;
   int64_t th, tw;  // tile rows per image, tiles per tile row
+  int64_t quads;   // groups of 4 tiles per tile row (the transforms take two at a time)
   int64_t wp;      // row stride of padded input planes: the vectors of the last group of 8 tiles read 18 floats
   int64_t wd;      // row stride of padded gradient planes: 16 floats per group
   int64_t chunk_rows;  // tile rows per chunk
@@ -65,11 +67,11 @@ struct WinogradGeom {
   WinogradGeom(const Conv2dShape& sh, int64_t channels) : s(sh) {
     oh = s.out_h();
     ow = s.out_w();
-    th = (oh + 1) / 2;
-    tw = (ow + 1) / 2;
-    const int64_t groups8 = (tw + 7) / 8;
-    wp = 16 * groups8 + 2;
-    wd = 16 * groups8;
+    th = (oh + 3) / 4;
+    tw = (ow + 3) / 4;
+    quads = (tw + 3) / 4;
+    wp = 16 * quads + 4;
+    wd = 16 * quads;
     const int64_t tiles = std::min(kMaxChunkTiles, std::max<int64_t>(1, kChunkFloats / (kXi * channels)));
     chunk_rows = std::max<int64_t>(1, tiles / tw);
     ts = (chunk_rows * tw + 8 + 7) / 8 * 8;
@@ -147,7 +149,7 @@ void transform_input_chunk(const WinogradGeom& g, const WinogradKernels& k, cons
   for_chunk_images(g, gr0, gr1, [&](int64_t img, int64_t ty0, int64_t ty1, int64_t t0) {
     const int64_t rows = ty1 - ty0;
     for (int64_t ci = 0; ci < s.c; ++ci) {
-      pad_input_rows(g, x + (img * s.c + ci) * s.h * s.w, 2 * ty0, 2 * rows + 2, xp);
+      pad_input_rows(g, x + (img * s.c + ci) * s.h * s.w, 4 * ty0, 4 * rows + 2, xp);
       k.input_transform(xp, g.wp, rows, g.tw, v + ci * g.cs + t0, g.ts);
     }
   });
@@ -157,44 +159,66 @@ void transform_input_chunk(const WinogradGeom& g, const WinogradKernels& k, cons
 void transform_grad_chunk(const WinogradGeom& g, const WinogradKernels& k, const float* dy, int64_t gr0, int64_t gr1,
                           float* mdy, float* dyp) {
   const Conv2dShape& s = g.s;
-  // Tile rows before a plane's last read dy in place when ow is even (every tile's columns exist)
-  // and >= 8: their vectors then run at most one row past their second row, into the plane's next
-  // row, and the lanes past the row's tiles are overwritten by the next tile row's. The last tile
-  // row (no next row, maybe no second row) reads a zero-padded copy.
-  const int64_t in_place_end = g.ow % 2 == 0 && g.ow >= 8 ? g.th - 1 : 0;
+  // Tile rows before a plane's last read dy in place when ow >= 8: each of their rows is read 16
+  // floats per quad, at most ow past its end (16 * ceil(ow / 16) <= 2 * ow), so into the plane's
+  // next row, and the columns past ow count as zero. The last tile row (no next row, maybe fewer
+  // than 4) reads a zero-padded copy.
+  const int64_t in_place_end = g.ow >= 8 ? g.th - 1 : 0;
   for_chunk_images(g, gr0, gr1, [&](int64_t img, int64_t ty0, int64_t ty1, int64_t t0) {
-    const int64_t mid = std::min(ty1, std::max(ty0, in_place_end));
+    int64_t mid = std::min(ty1, std::max(ty0, in_place_end));
+    // Vectors hold two quads: an odd count in place would leave half of one idle (and another in
+    // the copy), so the copy takes one more tile row then.
+    if ((mid - ty0) * g.quads % 2 == 1) --mid;
     for (int64_t o = 0; o < s.oc; ++o) {
       const float* plane = dy + (img * s.oc + o) * g.oh * g.ow;
       float* out = mdy + o * g.cs + t0;
-      if (mid > ty0) k.grad_transform(plane + 2 * ty0 * g.ow, g.ow, mid - ty0, g.tw, out, g.ts);
+      if (mid > ty0) k.grad_transform(plane + 4 * ty0 * g.ow, g.ow, mid - ty0, g.tw, g.ow, out, g.ts);
       if (ty1 > mid) {
-        pad_grad_rows(g, plane, 2 * mid, 2 * (ty1 - mid), dyp);
-        k.grad_transform(dyp, g.wd, ty1 - mid, g.tw, out + (mid - ty0) * g.tw, g.ts);
+        pad_grad_rows(g, plane, 4 * mid, 4 * (ty1 - mid), dyp);
+        k.grad_transform(dyp, g.wd, ty1 - mid, g.tw, g.ow, out + (mid - ty0) * g.tw, g.ts);
       }
     }
   });
 }
 
-// U[xi][o][ci] = (G w[o][ci] G^T)[xi], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+// The weight transform along one dimension, u = G g, and its adjoint, g = G^T u, with
+//   G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1],
+// in double: a transformed weight is used by every tile, and a weight gradient sums all of them.
+// (Multiplying by the reciprocals: a division costs 15-20 cycles, and there are 54 per filter.)
+constexpr double kSixth = 1.0 / 6, kTwelfth = 1.0 / 12, kTwentyFourth = 1.0 / 24;
+inline void g6(const double* g, int64_t stride, double* u) {
+  const double g0 = g[0], g1 = g[stride], g2 = g[2 * stride];
+  const double even = g0 * kTwentyFourth + g2 * kSixth, odd = g1 * kTwelfth;
+  u[0] = 0.25 * g0;
+  u[1] = -(g0 + g1 + g2) * kSixth;
+  u[2] = -(g0 - g1 + g2) * kSixth;
+  u[3] = even + odd;
+  u[4] = even - odd;
+  u[5] = g2;
+}
+inline void gt6(const double* u, int64_t stride, double* g) {
+  const double u0 = u[0], u1 = u[stride], u2 = u[2 * stride], u3 = u[3 * stride], u4 = u[4 * stride];
+  const double u5 = u[5 * stride];
+  g[0] = 0.25 * u0 - (u1 + u2) * kSixth + (u3 + u4) * kTwentyFourth;
+  g[1] = (u2 - u1) * kSixth + (u3 - u4) * kTwelfth;
+  g[2] = (u3 + u4 - u1 - u2) * kSixth + u5;
+}
+
+// U[xi][o][ci] = (G w[o][ci] G^T)[xi].
 std::vector<float> transform_weights(const Conv2dShape& s, const float* weight) {
   std::vector<float> u(static_cast<size_t>(kXi * s.oc * s.c));
   const int64_t plane = s.oc * s.c;
   for (int64_t oc = 0; oc < plane; ++oc) {
-    const float* w = weight + oc * 9;
-    float t[4][3];  // G w
+    double w[9], t[6][3], r[6];  // t = G w (rows), r: a row of t G^T
+    for (int i = 0; i < 9; ++i) w[i] = weight[oc * 9 + i];
     for (int j = 0; j < 3; ++j) {
-      t[0][j] = w[j];
-      t[1][j] = 0.5f * (w[j] + w[3 + j] + w[6 + j]);
-      t[2][j] = 0.5f * (w[j] - w[3 + j] + w[6 + j]);
-      t[3][j] = w[6 + j];
+      double col[6];
+      g6(w + j, 3, col);
+      for (int k = 0; k < 6; ++k) t[k][j] = col[k];
     }
-    for (int k = 0; k < 4; ++k) {
-      float* u_k = u.data() + 4 * k * plane + oc;
-      u_k[0] = t[k][0];
-      u_k[plane] = 0.5f * (t[k][0] + t[k][1] + t[k][2]);
-      u_k[2 * plane] = 0.5f * (t[k][0] - t[k][1] + t[k][2]);
-      u_k[3 * plane] = t[k][2];
+    for (int k = 0; k < 6; ++k) {
+      g6(t[k], 1, r);
+      for (int l = 0; l < 6; ++l) u[static_cast<size_t>((6 * k + l) * plane + oc)] = static_cast<float>(r[l]);
     }
   }
   return u;
@@ -204,19 +228,17 @@ std::vector<float> transform_weights(const Conv2dShape& s, const float* weight) 
 void untransform_weight_grad(const Conv2dShape& s, const float* du, float* dweight) {
   const int64_t plane = s.oc * s.c;
   for (int64_t oc = 0; oc < plane; ++oc) {
-    float t[3][4];  // G^T dU
-    for (int l = 0; l < 4; ++l) {
-      const float u0 = du[l * plane + oc], u1 = du[(4 + l) * plane + oc];
-      const float u2 = du[(8 + l) * plane + oc], u3 = du[(12 + l) * plane + oc];
-      t[0][l] = u0 + 0.5f * (u1 + u2);
-      t[1][l] = 0.5f * (u1 - u2);
-      t[2][l] = 0.5f * (u1 + u2) + u3;
+    double d[36], t[3][6];  // d: this pair's dU; t = G^T dU
+    for (int xi = 0; xi < 36; ++xi) d[xi] = du[xi * plane + oc];
+    for (int l = 0; l < 6; ++l) {
+      double col[3];
+      gt6(d + l, 6, col);
+      for (int i = 0; i < 3; ++i) t[i][l] = col[i];
     }
-    float* w = dweight + oc * 9;
     for (int i = 0; i < 3; ++i) {
-      w[3 * i] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
-      w[3 * i + 1] = 0.5f * (t[i][1] - t[i][2]);
-      w[3 * i + 2] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
+      double row[3];
+      gt6(t[i], 1, row);
+      for (int j = 0; j < 3; ++j) dweight[oc * 9 + 3 * i + j] = static_cast<float>(row[j]);
     }
   }
 }
@@ -232,7 +254,7 @@ void conv2d_winograd_forward(const Conv2dShape& s, const float* x, const float* 
     thread_local std::vector<float> vbuf, mbuf, pbuf;
     float* v = scratch(vbuf, static_cast<size_t>(g.v_size()));
     float* m = scratch(mbuf, static_cast<size_t>(g.m_size()));
-    float* xp = scratch(pbuf, static_cast<size_t>((2 * g.chunk_rows + 2) * g.wp));
+    float* xp = scratch(pbuf, static_cast<size_t>((4 * g.chunk_rows + 2) * g.wp));
     for_chunks(g, first, last, [&](int64_t gr0, int64_t gr1) {
       const int64_t tiles = (gr1 - gr0) * g.tw;
       transform_input_chunk(g, k, x, gr0, gr1, v, xp);
@@ -242,7 +264,7 @@ void conv2d_winograd_forward(const Conv2dShape& s, const float* x, const float* 
       for_chunk_images(g, gr0, gr1, [&](int64_t img, int64_t ty0, int64_t ty1, int64_t t0) {
         for (int64_t o = 0; o < s.oc; ++o)
           k.output_transform(m + o * g.cs + t0, g.ts, ty1 - ty0, g.tw, bias ? bias[o] : 0.f, relu,
-                             y + (img * s.oc + o) * g.oh * g.ow + 2 * ty0 * g.ow, g.ow, g.oh - 2 * ty0);
+                             y + (img * s.oc + o) * g.oh * g.ow + 4 * ty0 * g.ow, g.ow, g.oh - 4 * ty0);
       });
     });
   });
@@ -266,7 +288,7 @@ void conv2d_winograd_backward(const Conv2dShape& s, const float* x, const float*
     float* mdy = scratch(mbuf, static_cast<size_t>(g.m_size()));
     float* v = dweight ? scratch(vbuf, static_cast<size_t>(g.v_size())) : nullptr;
     float* dv = dx ? scratch(dvbuf, static_cast<size_t>(g.v_size())) : nullptr;
-    float* pad = scratch(pbuf, static_cast<size_t>((2 * g.chunk_rows + 2) * std::max(g.wp, g.wd)));
+    float* pad = scratch(pbuf, static_cast<size_t>((4 * g.chunk_rows + 2) * std::max(g.wp, g.wd)));
     float* acc = dweight ? du.data() + task * usize : nullptr;
     if (dx) std::memset(dx + first * s.c * hw, 0, static_cast<size_t>((last - first) * s.c * hw) * sizeof(float));
     for_chunks(g, first, last, [&](int64_t gr0, int64_t gr1) {
@@ -287,12 +309,12 @@ void conv2d_winograd_backward(const Conv2dShape& s, const float* x, const float*
         sgemm(true, false, s.c, tiles, s.oc, 1.f, u.data() + xi * s.oc * s.c, s.c, mdy + xi * g.ts, g.cs, 0.f,
               dv + xi * g.ts, g.cs);
       for_chunk_images(g, gr0, gr1, [&](int64_t img, int64_t ty0, int64_t ty1, int64_t t0) {
-        const int64_t rows = ty1 - ty0, prow0 = 2 * ty0 - s.ph;  // input row of the first padded row
+        const int64_t rows = ty1 - ty0, prow0 = 4 * ty0 - s.ph;  // input row of the first padded row
         for (int64_t ci = 0; ci < s.c; ++ci) {
-          zero_row(pad, (2 * rows + 2) * g.wp);
+          zero_row(pad, (4 * rows + 2) * g.wp);
           k.input_grad_transform(dv + ci * g.cs + t0, g.ts, rows, g.tw, pad, g.wp);
           float* plane = dx + (img * s.c + ci) * hw;
-          for (int64_t i = 0; i < 2 * rows + 2; ++i) {
+          for (int64_t i = 0; i < 4 * rows + 2; ++i) {
             const int64_t iy = prow0 + i;
             if (iy < 0 || iy >= s.h) continue;
             add_row(plane + iy * s.w, pad + i * g.wp + s.pw, s.w);
