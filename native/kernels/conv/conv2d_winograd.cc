@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "common/isa.h"
@@ -204,43 +205,56 @@ inline void gt6(const double* u, int64_t stride, double* g) {
   g[2] = (u3 + u4 - u1 - u2) * kSixth + u5;
 }
 
+// Runs fn(f0, f1) over ranges of the oc * c filters, spread over the pool (the weight transforms
+// run once per call, before and after the parallel tile loop).
+template <typename F>
+void for_filter_ranges(const Conv2dShape& s, const F& fn) {
+  parallel_range(static_cast<size_t>(s.oc * s.c), 256, 1, [&](size_t f0, size_t f1) {
+    fn(static_cast<int64_t>(f0), static_cast<int64_t>(f1));
+  });
+}
+
 // U[xi][o][ci] = (G w[o][ci] G^T)[xi].
 std::vector<float> transform_weights(const Conv2dShape& s, const float* weight) {
   std::vector<float> u(static_cast<size_t>(kXi * s.oc * s.c));
   const int64_t plane = s.oc * s.c;
-  for (int64_t oc = 0; oc < plane; ++oc) {
-    double w[9], t[6][3], r[6];  // t = G w (rows), r: a row of t G^T
-    for (int i = 0; i < 9; ++i) w[i] = weight[oc * 9 + i];
-    for (int j = 0; j < 3; ++j) {
-      double col[6];
-      g6(w + j, 3, col);
-      for (int k = 0; k < 6; ++k) t[k][j] = col[k];
+  for_filter_ranges(s, [&](int64_t f0, int64_t f1) {
+    for (int64_t oc = f0; oc < f1; ++oc) {
+      double w[9], t[6][3], r[6];  // t = G w (rows), r: a row of t G^T
+      for (int i = 0; i < 9; ++i) w[i] = weight[oc * 9 + i];
+      for (int j = 0; j < 3; ++j) {
+        double col[6];
+        g6(w + j, 3, col);
+        for (int k = 0; k < 6; ++k) t[k][j] = col[k];
+      }
+      for (int k = 0; k < 6; ++k) {
+        g6(t[k], 1, r);
+        for (int l = 0; l < 6; ++l) u[static_cast<size_t>((6 * k + l) * plane + oc)] = static_cast<float>(r[l]);
+      }
     }
-    for (int k = 0; k < 6; ++k) {
-      g6(t[k], 1, r);
-      for (int l = 0; l < 6; ++l) u[static_cast<size_t>((6 * k + l) * plane + oc)] = static_cast<float>(r[l]);
-    }
-  }
+  });
   return u;
 }
 
 // dw[o][ci] = G^T dU[.][o][ci] G: the adjoint of transform_weights.
 void untransform_weight_grad(const Conv2dShape& s, const float* du, float* dweight) {
   const int64_t plane = s.oc * s.c;
-  for (int64_t oc = 0; oc < plane; ++oc) {
-    double d[36], t[3][6];  // d: this pair's dU; t = G^T dU
-    for (int xi = 0; xi < 36; ++xi) d[xi] = du[xi * plane + oc];
-    for (int l = 0; l < 6; ++l) {
-      double col[3];
-      gt6(d + l, 6, col);
-      for (int i = 0; i < 3; ++i) t[i][l] = col[i];
+  for_filter_ranges(s, [&](int64_t f0, int64_t f1) {
+    for (int64_t oc = f0; oc < f1; ++oc) {
+      double d[36], t[3][6];  // d: this filter's dU; t = G^T dU
+      for (int xi = 0; xi < 36; ++xi) d[xi] = du[xi * plane + oc];
+      for (int l = 0; l < 6; ++l) {
+        double col[3];
+        gt6(d + l, 6, col);
+        for (int i = 0; i < 3; ++i) t[i][l] = col[i];
+      }
+      for (int i = 0; i < 3; ++i) {
+        double row[3];
+        gt6(t[i], 1, row);
+        for (int j = 0; j < 3; ++j) dweight[oc * 9 + 3 * i + j] = static_cast<float>(row[j]);
+      }
     }
-    for (int i = 0; i < 3; ++i) {
-      double row[3];
-      gt6(t[i], 1, row);
-      for (int j = 0; j < 3; ++j) dweight[oc * 9 + 3 * i + j] = static_cast<float>(row[j]);
-    }
-  }
+  });
 }
 
 }  // namespace
@@ -277,9 +291,10 @@ void conv2d_winograd_backward(const Conv2dShape& s, const float* x, const float*
   const WinogradKernels& k = winograd_kernels();
   const std::vector<float> u = dx ? transform_weights(s, weight) : std::vector<float>();
   const int64_t hw = s.h * s.w, usize = kXi * s.oc * s.c, tasks = image_chunks(s.n);
-  // One dU per task, summed in task order afterwards (the result does not depend on scheduling).
-  std::vector<float> du(static_cast<size_t>(dweight ? tasks * usize : 0), 0.f);
-  // The bias gradient per task: position xi = 5 of A dy A^T is the sum of the tile's 2x2 gradient
+  // One dU per task, summed in task order afterwards (the result does not depend on scheduling);
+  // each task's first chunk overwrites its dU (every task has at least one image, so one chunk).
+  std::unique_ptr<float[]> du(dweight ? new float[static_cast<size_t>(tasks * usize)] : nullptr);
+  // The bias gradient per task: position xi = 7 of A dy A^T is the sum of the tile's 4x4 gradient
   // (zero past the output's edge), so summing that row of Mdy over the tiles sums dy, from cache.
   std::vector<float> dbt(static_cast<size_t>(dbias ? tasks * s.oc : 0), 0.f);
   // Tasks own whole images: neighbouring tile rows add into the same input rows.
@@ -289,7 +304,8 @@ void conv2d_winograd_backward(const Conv2dShape& s, const float* x, const float*
     float* v = dweight ? scratch(vbuf, static_cast<size_t>(g.v_size())) : nullptr;
     float* dv = dx ? scratch(dvbuf, static_cast<size_t>(g.v_size())) : nullptr;
     float* pad = scratch(pbuf, static_cast<size_t>((4 * g.chunk_rows + 2) * std::max(g.wp, g.wd)));
-    float* acc = dweight ? du.data() + task * usize : nullptr;
+    float* acc = dweight ? du.get() + task * usize : nullptr;
+    bool first_chunk = true;
     if (dx) std::memset(dx + first * s.c * hw, 0, static_cast<size_t>((last - first) * s.c * hw) * sizeof(float));
     for_chunks(g, first, last, [&](int64_t gr0, int64_t gr1) {
       const int64_t tiles = (gr1 - gr0) * g.tw;
@@ -301,8 +317,9 @@ void conv2d_winograd_backward(const Conv2dShape& s, const float* x, const float*
       if (dweight) {
         transform_input_chunk(g, k, x, gr0, gr1, v, pad);
         for (int64_t xi = 0; xi < kXi; ++xi)
-          sgemm(false, true, s.oc, s.c, tiles, 1.f, mdy + xi * g.ts, g.cs, v + xi * g.ts, g.cs, 1.f,
+          sgemm(false, true, s.oc, s.c, tiles, 1.f, mdy + xi * g.ts, g.cs, v + xi * g.ts, g.cs, first_chunk ? 0.f : 1.f,
                 acc + xi * s.oc * s.c, s.c);
+        first_chunk = false;
       }
       if (!dx) return;
       for (int64_t xi = 0; xi < kXi; ++xi)
@@ -331,11 +348,15 @@ void conv2d_winograd_backward(const Conv2dShape& s, const float* x, const float*
     }
   }
   if (!dweight) return;
-  for (int64_t t = 1; t < tasks; ++t) {
-    const float* e = du.data() + t * usize;
-    for (int64_t j = 0; j < usize; ++j) du[j] += e[j];
-  }
-  untransform_weight_grad(s, du.data(), dweight);
+  // The tasks' dU summed into the first's, in task order, over the pool.
+  float* sum = du.get();
+  parallel_range(static_cast<size_t>(usize), 4096, 16, [&](size_t j0, size_t j1) {
+    for (int64_t t = 1; t < tasks; ++t) {
+      const float* e = sum + t * usize;
+      for (size_t j = j0; j < j1; ++j) sum[j] += e[j];
+    }
+  });
+  untransform_weight_grad(s, sum, dweight);
 }
 
 }  // namespace fastgrad
