@@ -306,7 +306,6 @@ void conv2d_winograd_backward(const Conv2dShape& s, const float* x, const float*
     float* pad = scratch(pbuf, static_cast<size_t>((4 * g.chunk_rows + 2) * std::max(g.wp, g.wd)));
     float* acc = dweight ? du.get() + task * usize : nullptr;
     bool first_chunk = true;
-    if (dx) std::memset(dx + first * s.c * hw, 0, static_cast<size_t>((last - first) * s.c * hw) * sizeof(float));
     for_chunks(g, first, last, [&](int64_t gr0, int64_t gr1) {
       const int64_t tiles = (gr1 - gr0) * g.tw;
       transform_grad_chunk(g, k, dy, gr0, gr1, mdy, pad);  // shared by all the gradients
@@ -331,10 +330,16 @@ void conv2d_winograd_backward(const Conv2dShape& s, const float* x, const float*
           zero_row(pad, (4 * rows + 2) * g.wp);
           k.input_grad_transform(dv + ci * g.cs + t0, g.ts, rows, g.tw, pad, g.wp);
           float* plane = dx + (img * s.c + ci) * hw;
+          // The tile rows cover every input row. A row's first writer copies; the 2 rows a tile row
+          // shares with the one before it (in an earlier chunk when ty0 > 0) add.
           for (int64_t i = 0; i < 4 * rows + 2; ++i) {
             const int64_t iy = prow0 + i;
             if (iy < 0 || iy >= s.h) continue;
-            add_row(plane + iy * s.w, pad + i * g.wp + s.pw, s.w);
+            if (i < 2 && ty0 > 0) {
+              add_row(plane + iy * s.w, pad + i * g.wp + s.pw, s.w);
+            } else {
+              copy_row(plane + iy * s.w, pad + i * g.wp + s.pw, s.w);
+            }
           }
         }
       });
