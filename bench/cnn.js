@@ -84,8 +84,8 @@ async function fastgradRun(fg, threads, { sliceBatches, epochs, train, test }) {
 
 /**
  * Median seconds of the conv kernels at the model's shapes (batch 128); GFLOPS from the direct
- * convolution's 2 m n k per pass (conv2 runs Winograd F(2x2, 3x3), which does 2.25x fewer
- * multiplies: its figure is the rate a direct convolution would need to match it).
+ * convolution's 2 m n k per pass (conv2 runs Winograd F(4x4, 3x3), which does 3.1x fewer
+ * multiplies at 14x14: its figure is the rate a direct convolution would need to match it).
  */
 async function convKernels(fg, threads, quick) {
   const be = fg.getBackend('native');

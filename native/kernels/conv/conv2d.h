@@ -10,8 +10,8 @@
 // the images run one by one and sgemm threads inside. Two kinds skip the GEMM for direct loops:
 // depthwise convolutions (one input channel per group: a GEMM with k = kh * kw does more work), and
 // stride-1 convolutions with few taps c * kh * kw, forward and weight gradient (conv2d_direct.h).
-// 3x3 stride-1 convolutions with >= 8 channels on each side take Winograd F(2x2, 3x3) instead: 16
-// GEMMs over transformed tiles, 2.25x fewer multiplies (conv2d_winograd.h).
+// 3x3 stride-1 convolutions with >= 8 channels on each side take Winograd F(4x4, 3x3) instead: 36
+// GEMMs over transformed tiles, up to 4x fewer multiplies (conv2d_winograd.h).
 // Kernels assume valid arguments (the addon checks them).
 #pragma once
 
