@@ -330,22 +330,23 @@ Napi::Value BatchNorm2dReluMaxPool2dForwardTrain(const Napi::CallbackInfo& info)
 
 Napi::Value BatchNorm2dReluMaxPool2dBackward(const Napi::CallbackInfo& info) {
   Args args(info, "batchNorm2dReluMaxPool2dBackward");
-  args.expect_count(20);
-  Pool2dShape s = pool_shape(args, 10);
+  args.expect_count(21);
+  Pool2dShape s = pool_shape(args, 11);
   if (s.n == 0) args.range_error("training-mode batch norm needs at least one value per channel");
   const size_t total = mul({s.n, s.c, s.h, s.w}), pooled = mul({s.n, s.c, s.out_h(), s.out_w()});
   F32 x = args.f32(0, "x", total);
-  F32 dy = args.f32(1, "gradOut", pooled);
-  const int32_t* idx = args.i32(2, "indices", pooled);
-  F32 gamma = channel_vec(args, 3, "weight", s.c, true);
-  F32 beta = channel_vec(args, 4, "bias", s.c, true);
-  F32 sm = channel_vec(args, 5, "saveMean", s.c, false);
-  F32 si = channel_vec(args, 6, "saveInvstd", s.c, false);
-  F32 dx = args.f32(7, "gradInput", total);
-  F32 dg = channel_vec(args, 8, "gradWeight", s.c, true);
-  F32 db = channel_vec(args, 9, "gradBias", s.c, true);
+  F32 y = args.f32(1, "out", pooled);
+  F32 dy = args.f32(2, "gradOut", pooled);
+  const int32_t* idx = args.i32(3, "indices", pooled);
+  F32 gamma = channel_vec(args, 4, "weight", s.c, true);
+  F32 beta = channel_vec(args, 5, "bias", s.c, true);
+  F32 sm = channel_vec(args, 6, "saveMean", s.c, false);
+  F32 si = channel_vec(args, 7, "saveInvstd", s.c, false);
+  F32 dx = args.f32(8, "gradInput", total);
+  F32 dg = channel_vec(args, 9, "gradWeight", s.c, true);
+  F32 db = channel_vec(args, 10, "gradBias", s.c, true);
   // The kernel skips indices outside the plane.
-  batch_norm2d_relu_max_pool2d_backward(s.n, s.c, s.h, s.w, x.data, dy.data, idx, gamma.data, beta.data, sm.data, si.data,
+  batch_norm2d_relu_max_pool2d_backward(s.n, s.c, s.h, s.w, x.data, y.data, dy.data, idx, gamma.data, beta.data, sm.data, si.data,
                                         bn_pool_geom(s), dx.data, dg.data, db.data);
   return info.Env().Undefined();
 }

@@ -91,9 +91,12 @@ export interface ConvOps {
     n: number, c: number, h: number, w: number, kh: number, kw: number,
     strideH: number, strideW: number, padH: number, padW: number, eps: number, momentum: number,
   ): void;
-  /** Its backward from the pooled gradient and the indices. */
+  /**
+   * Its backward from the forward's pooled output (out: the normalised values at the argmax
+   * positions, for BatchNorm's sums), the pooled gradient and the indices.
+   */
   batchNorm2dReluMaxPool2dBackward(
-    x: Float32Array, gradOut: Float32Array, indices: Int32Array, weight: Float32Array | null, bias: Float32Array | null,
+    x: Float32Array, out: Float32Array, gradOut: Float32Array, indices: Int32Array, weight: Float32Array | null, bias: Float32Array | null,
     saveMean: Float32Array, saveInvstd: Float32Array, gradInput: Float32Array,
     gradWeight: Float32Array | null, gradBias: Float32Array | null,
     n: number, c: number, h: number, w: number, kh: number, kw: number,

@@ -56,11 +56,12 @@ void batch_norm2d_relu_max_pool2d_forward_train(int64_t n, int64_t c, int64_t h,
                                        running_mean, running_var);
 }
 
-void batch_norm2d_relu_max_pool2d_backward(int64_t n, int64_t c, int64_t h, int64_t w, const float* x, const float* dpool,
+void batch_norm2d_relu_max_pool2d_backward(int64_t n, int64_t c, int64_t h, int64_t w, const float* x, const float* y,
+                                           const float* dpool,
                                            const int32_t* idx, const float* gamma, const float* beta,
                                            const float* save_mean, const float* save_invstd, const BnPoolGeom& p,
                                            float* dx, float* dgamma, float* dbeta) {
-  kernels().relu_maxpool_backward(n, c, h, w, x, dpool, idx, gamma, beta, save_mean, save_invstd, p, dx, dgamma, dbeta);
+  kernels().relu_maxpool_backward(n, c, h, w, x, y, dpool, idx, gamma, beta, save_mean, save_invstd, p, dx, dgamma, dbeta);
 }
 
 void conv2d_batch_norm2d_relu_max_pool2d_forward_train(const Conv2dShape& s, const BnPoolGeom& p, const float* x,

@@ -27,13 +27,15 @@ void batch_norm2d_backward(int64_t n, int64_t c, int64_t hw, const float* x, con
 
 // BatchNorm2d (training) + ReLU + MaxPool2d in one op: y [n, c, oh, ow] and idx are the pooled output
 // and argmax indices (flat within the plane), exactly what the three ops in sequence give; the
-// normalised activation is never stored. Backward takes the pooled gradient and those indices.
+// normalised activation is never stored. Backward takes the pooled output y, the pooled gradient and
+// those indices (y gives the normalised values at the argmax positions for BatchNorm's sums).
 struct BnPoolGeom;
 void batch_norm2d_relu_max_pool2d_forward_train(int64_t n, int64_t c, int64_t h, int64_t w, const float* x,
                                                const float* gamma, const float* beta, float eps, float momentum,
                                                const BnPoolGeom& p, float* y, int32_t* idx, float* save_mean,
                                                float* save_invstd, float* running_mean, float* running_var);
-void batch_norm2d_relu_max_pool2d_backward(int64_t n, int64_t c, int64_t h, int64_t w, const float* x, const float* dpool,
+void batch_norm2d_relu_max_pool2d_backward(int64_t n, int64_t c, int64_t h, int64_t w, const float* x, const float* y,
+                                           const float* dpool,
                                            const int32_t* idx, const float* gamma, const float* beta,
                                            const float* save_mean, const float* save_invstd, const BnPoolGeom& p,
                                            float* dx, float* dgamma, float* dbeta);

@@ -24,7 +24,8 @@ struct BatchNorm2dKernels {
                                      const float* beta, float eps, float momentum, const BnPoolGeom& p, float* y,
                                      int32_t* idx, float* save_mean, float* save_invstd, float* running_mean,
                                      float* running_var);
-  void (*relu_maxpool_backward)(int64_t n, int64_t c, int64_t h, int64_t w, const float* x, const float* dpool,
+  void (*relu_maxpool_backward)(int64_t n, int64_t c, int64_t h, int64_t w, const float* x, const float* y,
+                                const float* dpool,
                                 const int32_t* idx, const float* gamma, const float* beta, const float* save_mean,
                                 const float* save_invstd, const BnPoolGeom& p, float* dx, float* dgamma, float* dbeta);
   void (*conv_relu_maxpool_forward_train)(const Conv2dShape& s, const BnPoolGeom& p, const float* x, const float* weight,

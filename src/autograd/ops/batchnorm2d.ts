@@ -60,7 +60,7 @@ export function batchNorm2dReluMaxPool2d(
     const gx = outputArray(x.size);
     const gw = weight ? new Float32Array(c) : null, gb = bias ? new Float32Array(c) : null;
     be.batchNorm2dReluMaxPool2dBackward(
-      x.data, grad, indices, weight?.data ?? null, bias?.data ?? null, saveMean, saveInvstd, gx, gw, gb,
+      x.data, out, grad, indices, weight?.data ?? null, bias?.data ?? null, saveMean, saveInvstd, gx, gw, gb,
       n, c, h, w, kh, kw, sh, sw, ph, pw,
     );
     return [x.requiresGrad ? gx : null, ...(weight ? [gw] : []), ...(bias ? [gb] : [])];

@@ -287,7 +287,8 @@ export const jsConv: ConvOps = {
     jsConv.maxPool2dForward(normalised, out, indices, n, c, h, w, kh, kw, sh, sw, ph, pw);
   },
 
-  batchNorm2dReluMaxPool2dBackward(x, dy, indices, weight, bias, saveMean, saveInvstd, dx, dWeight, dBias, n, c, h, w, kh, kw, sh, sw, ph, pw) {
+  // (The composition reads x where natively the sums come from out: the same values up to rounding.)
+  batchNorm2dReluMaxPool2dBackward(x, _out, dy, indices, weight, bias, saveMean, saveInvstd, dx, dWeight, dBias, n, c, h, w, kh, kw, sh, sw, ph, pw) {
     const scattered = new Float32Array(n * c * h * w);
     jsConv.maxPool2dBackward(dy, indices, scattered, n, c, h, w, kh, kw, sh, sw, ph, pw);
     jsConv.batchNorm2dBackward(x, scattered, true, weight, bias, saveMean, saveInvstd, dx, dWeight, dBias, n, c, h * w);
