@@ -323,9 +323,11 @@ describe('gradients by finite differences', () => {
 });
 
 describe('conv2dBatchNorm2dReluMaxPool2d (a first block as one op)', () => {
-  const setup = (seed: number) => ({
-    x: fg.rand([3, 2, 9, 8], { seed, low: -1, high: 1 }),
-    cw: param([5, 2, 3, 3], seed + 1, -1, 1), cb: param([5], seed + 2, -1, 1),
+  // inC = 2: 18 taps, the fused kernel; inC = 4: 36 taps, the conv and BatchNorm+ReLU+pool kernels in
+  // one node (as with an input that needs a gradient).
+  const setup = (seed: number, inC = 2) => ({
+    x: fg.rand([3, inC, 9, 8], { seed, low: -1, high: 1 }),
+    cw: param([5, inC, 3, 3], seed + 1, -1, 1), cb: param([5], seed + 2, -1, 1),
     w: param([5], seed + 3, 0.5, 1.5), b: param([5], seed + 4, -1, 1),
     rm: fg.zeros([5]), rv: fg.ones([5]),
   });
@@ -337,26 +339,25 @@ describe('conv2dBatchNorm2dReluMaxPool2d (a first block as one op)', () => {
       const prev = fg.backendInfo().backend;
       fg.useBackend(be);
       try {
-        for (const training of [true, false]) {
-          for (const inputGrad of [false, true]) {
-            const f = setup(700), c = setup(700);
-            f.x.requiresGrad = inputGrad;
-            c.x.requiresGrad = inputGrad;
-            const yf = conv2dBatchNorm2dReluMaxPool2d(f.x, f.cw, f.cb, convOpts, f.w, f.b, f.rm, f.rv, { training }, pool);
-            const yc = batchNorm2dReluMaxPool2d(conv2d(c.x, c.cw, c.cb, convOpts), c.w, c.b, c.rm, c.rv, { training }, pool);
-            const what = `${be} training=${training} inputGrad=${inputGrad}`;
-            // Fused only in training with an input that needs no gradient; otherwise the chain itself.
-            expect(yf.node!.name, what).toBe(training && !inputGrad ? 'conv2dBatchNorm2dReluMaxPool2d' : yc.node!.name);
-            expectClose(yf.data, yc.data, 1e-5, `${what} out`);
-            expectClose(f.rm.data, c.rm.data, 1e-6, `${what} running mean`);
-            expectClose(f.rv.data, c.rv.data, 1e-6, `${what} running var`);
-            const gy = fg.rand(yf.shape, { seed: 9, low: -1, high: 1 });
-            yf.backward(gy);
-            yc.backward(gy);
-            for (const k of ['cw', 'w', 'b'] as const) expectClose(f[k].grad!.data, c[k].grad!.data, 1e-4, `${what} ${k} grad`);
-            expectClose(f.cb.grad!.data, c.cb.grad!.data, 1e-4, `${what} conv bias grad`);
-            if (inputGrad) expectClose(f.x.grad!.data, c.x.grad!.data, 1e-5, `${what} input grad`);
-          }
+        const cases = [true, false].flatMap((t) => [false, true].flatMap((g) => [2, 4].map((k) => [t, g, k] as const)));
+        for (const [training, inputGrad, inC] of cases) {
+          const f = setup(700, inC), c = setup(700, inC);
+          f.x.requiresGrad = inputGrad;
+          c.x.requiresGrad = inputGrad;
+          const yf = conv2dBatchNorm2dReluMaxPool2d(f.x, f.cw, f.cb, convOpts, f.w, f.b, f.rm, f.rv, { training }, pool);
+          const yc = batchNorm2dReluMaxPool2d(conv2d(c.x, c.cw, c.cb, convOpts), c.w, c.b, c.rm, c.rv, { training }, pool);
+          const what = `${be} training=${training} inputGrad=${inputGrad} inC=${inC}`;
+          // One node in training (fused, or the two kernels); in eval the chain itself.
+          expect(yf.node!.name, what).toBe(training ? 'conv2dBatchNorm2dReluMaxPool2d' : yc.node!.name);
+          expectClose(yf.data, yc.data, 1e-5, `${what} out`);
+          expectClose(f.rm.data, c.rm.data, 1e-6, `${what} running mean`);
+          expectClose(f.rv.data, c.rv.data, 1e-6, `${what} running var`);
+          const gy = fg.rand(yf.shape, { seed: 9, low: -1, high: 1 });
+          yf.backward(gy);
+          yc.backward(gy);
+          for (const k of ['cw', 'w', 'b'] as const) expectClose(f[k].grad!.data, c[k].grad!.data, 1e-4, `${what} ${k} grad`);
+          expectClose(f.cb.grad!.data, c.cb.grad!.data, 1e-4, `${what} conv bias grad`);
+          if (inputGrad) expectClose(f.x.grad!.data, c.x.grad!.data, 1e-5, `${what} input grad`);
         }
       } finally {
         fg.useBackend(prev);
@@ -373,9 +374,9 @@ describe('conv2dBatchNorm2dReluMaxPool2d (a first block as one op)', () => {
     const one = layers();
     const x = fg.rand([4, 1, 12, 12], { seed: 5 });
     const y = seq.forward(x);
-    // The last op is the second block's BatchNorm2d + ReLU + MaxPool2d; the first block is fused whole.
-    expect(y.node!.name).toBe('batchNorm2dReluMaxPool2d');
-    expect(y.node!.inputs[0].node!.inputs[0].node!.name).toBe('conv2dBatchNorm2dReluMaxPool2d');
+    // Each block is one node: the first fused whole, the second (36 taps) as its two kernels.
+    expect(y.node!.name).toBe('conv2dBatchNorm2dReluMaxPool2d');
+    expect(y.node!.inputs[0].node!.name).toBe('conv2dBatchNorm2dReluMaxPool2d');
     const yOne = one.reduce((t, l) => l.forward(t), x);
     expectClose(y.data, yOne.data, 1e-5, 'sequential vs layer by layer');
     y.sum().backward();
