@@ -56,6 +56,8 @@ struct QuadPair {
   bool contiguous;   // the second quad's tiles follow the first's four: one 8-lane access
 };
 
+// The kernels' per-pair lambdas are always_inline: GCC otherwise calls them once per pair, with the
+// QuadPair passed through memory (2-3% of the conv's time, alternating builds).
 template <typename F>
 void for_quad_pairs(int64_t rows, int64_t tw, const F& fn) {
   const int64_t per_row = (tw + 3) / 4, total = rows * per_row;
@@ -145,7 +147,7 @@ inline void load_tile_cols(const float* row0, const float* row1, v8f* col) {
 }
 
 void wino_input_transform(const float* xp, int64_t wp, int64_t rows, int64_t tw, float* v, int64_t xi_stride) {
-  for_quad_pairs(rows, tw, [&](const QuadPair& p) {
+  for_quad_pairs(rows, tw, [&](const QuadPair& p) __attribute__((always_inline)) {
     const float* s0 = xp + 4 * p.row[0] * wp + 4 * p.col[0];
     const float* s1 = xp + 4 * p.row[1] * wp + 4 * p.col[1];
     v8f e[6][6];  // e[i] = B^T applied along row i of the tiles
@@ -171,7 +173,7 @@ inline void store_partial4(float* dst, v4f v, int64_t n) {
 
 void wino_output_transform(const float* m, int64_t xi_stride, int64_t rows, int64_t tw, float bias, bool relu,
                            float* y, int64_t ow, int64_t out_rows) {
-  for_quad_pairs(rows, tw, [&](const QuadPair& p) {
+  for_quad_pairs(rows, tw, [&](const QuadPair& p) __attribute__((always_inline)) {
     v8f t[4][6];  // A^T along the first index (k), for each column l
     for (int l = 0; l < 6; ++l) {
       v8f c[6], o[4];
@@ -203,7 +205,7 @@ void wino_output_transform(const float* m, int64_t xi_stride, int64_t rows, int6
 void wino_grad_transform(const float* dyp, int64_t wd, int64_t rows, int64_t tw, int64_t cols, float* mdy,
                          int64_t xi_stride) {
   const v8i lane_col = {0, 4, 8, 12, 0, 4, 8, 12};  // column of each lane's tile in its quad
-  for_quad_pairs(rows, tw, [&](const QuadPair& p) {
+  for_quad_pairs(rows, tw, [&](const QuadPair& p) __attribute__((always_inline)) {
     const float* s0 = dyp + 4 * p.row[0] * wd + 4 * p.col[0];
     const float* s1 = dyp + 4 * p.row[1] * wd + 4 * p.col[1];
     // A lane's column c of its tile is the gradient's column first + c: past `cols`, the load read
@@ -231,7 +233,7 @@ inline void add4(float* p, v4f v) { store4(p, load4(p) + v); }
 
 void wino_input_grad_transform(const float* dv, int64_t xi_stride, int64_t rows, int64_t tw, float* dxp, int64_t wp) {
   const v8i lane = {0, 1, 2, 3, 0, 1, 2, 3};
-  for_quad_pairs(rows, tw, [&](const QuadPair& p) {
+  for_quad_pairs(rows, tw, [&](const QuadPair& p) __attribute__((always_inline)) {
     // Lanes past a quad's last tile hold other tiles (or nothing): they add nothing here.
     const int32_t n0 = static_cast<int32_t>(p.tiles[0]), n1 = static_cast<int32_t>(p.tiles[1]);
     const v8i keep = lane < v8i{n0, n0, n0, n0, n1, n1, n1, n1};
