@@ -22,8 +22,9 @@ const CpuFeatures& cpu_features();
 // Whether the binary contains kernels for an ISA (x86 paths only on x86-64, NEON only on arm64).
 bool isa_compiled(Isa isa);
 
-// An ISA path that has not passed its tests on a CPU that has it is never chosen by default; it can
-// still be forced with FASTGRAD_ISA. AVX-512 is in that state until it is verified on hardware.
+// Whether an ISA path may be chosen by default: it has passed its tests on a CPU that has it, and
+// measured faster there than the path below it. The others can still be forced with FASTGRAD_ISA
+// (AVX-512: correct on Zen 4, slower there than AVX2; see isa.cc).
 bool isa_verified(Isa isa);
 
 // The ISA in use. Chosen on first call: FASTGRAD_ISA when set (generic|avx2|avx512|neon), else the
