@@ -138,8 +138,9 @@ function edgeGrid(info: GemmInfo): Case[] {
     add(mc + mr + r, nr + 1, 5);
     add(3 * mr + r, Math.max(1, nr - 3), 7);
   }
-  // Narrow n, computed as C^T where the kernel does so: every n up to narrowN, with m just above n,
-  // within one tile, and over several blocks; depth below and above kc.
+  // Narrow n, where the kernel has a path for it (AVX2: dot products along k when A is stored plain,
+  // C^T when it is stored transposed): every n up to narrowN, with m just above n, within one tile,
+  // and over several blocks; depth below, at and above multiples of 8 and kc.
   for (let n = 1; n <= info.narrowN; n++) {
     add(n + 1, n, 6);
     add(2 * mr + (n % mr), n, n % 2 ? kc + 3 : 17);
@@ -181,9 +182,10 @@ const threadedCases: Case[] = [
   { transA: true, transB: true, m: 130, n: 95, k: 600, alpha: 1, beta: 0, pad: 0, nanC: true },
   { transA: false, transB: false, m: 601, n: 12, k: 700, alpha: 1, beta: 0.5, pad: 1 },
   { transA: true, transB: true, m: 599, n: 10, k: 520, alpha: 2, beta: 0, pad: 0, nanC: true },
-  // Narrow n (C^T on AVX2, A small enough) with enough work to use both threads.
+  // Narrow n with enough work to use both threads (AVX2: rows split in pairs, an odd m leaves one).
   { transA: false, transB: false, m: 256, n: 12, k: 512, alpha: 1, beta: 0.5, pad: 1 },
   { transA: false, transB: true, m: 1300, n: 7, k: 100, alpha: -1, beta: 0, pad: 0, nanC: true },
+  { transA: false, transB: false, m: 1301, n: 10, k: 131, alpha: 0.5, beta: 1, pad: 3 },
 ];
 
 const native = getBackend('native');
@@ -234,23 +236,28 @@ describe('native sgemm', () => {
       native!.setIsa(isa);
       const info = native!.gemmInfo();
       const js = getBackend('js')!;
-      // The last two: leftover rows run as edge tiles, and a narrow n (stored transposed on AVX2).
-      const shapes = [[info.mr + 1, info.nr + 3, info.kc + 5], [3, 5, 7], [130, 70, 40], [2 * info.mr + 2, info.nr + 3, 21], [130, 10, 40]];
+      // [3, 5, 7] and the last two have a narrow n (AVX2: dot products, bias along each row's
+      // few columns or per row), also with B stored plain (copied as B^T first); the fourth runs
+      // leftover rows as edge tiles.
+      const shapes = [[info.mr + 1, info.nr + 3, info.kc + 5], [3, 5, 7], [130, 70, 40], [2 * info.mr + 2, info.nr + 3, 21], [130, 10, 40], [131, 12, 19]];
       for (const [m, n, k] of shapes) {
-        for (const biasPerRow of [false, true]) {
-          for (const relu of [false, true]) {
-            for (const beta of [0, 1]) {
-              const A = randomArray(m * k, 1), B = randomArray(n * k, 2), bias = randomArray(biasPerRow ? m : n, 3);
-              const C0 = randomArray(m * n, 4);
-              const got = Float32Array.from(C0), want = Float32Array.from(C0);
-              native!.sgemmBiasAct(false, true, m, n, k, 1, A, k, B, k, beta, got, n, bias, biasPerRow, relu);
-              js.sgemmBiasAct(false, true, m, n, k, 1, A, k, B, k, beta, want, n, bias, biasPerRow, relu);
-              let worst = 0;
-              for (let i = 0; i < m * n; i++) {
-                worst = Math.max(worst, Math.abs(got[i] - want[i]));
-                if (relu && !(got[i] >= 0)) throw new Error(`ReLU output ${got[i]} at ${i}`);
+        for (const transB of n <= Math.max(info.narrowN, 5) ? [true, false] : [true]) {
+          const ldb = transB ? k : n;
+          for (const biasPerRow of [false, true]) {
+            for (const relu of [false, true]) {
+              for (const beta of [0, 1]) {
+                const A = randomArray(m * k, 1), B = randomArray(n * k, 2), bias = randomArray(biasPerRow ? m : n, 3);
+                const C0 = randomArray(m * n, 4);
+                const got = Float32Array.from(C0), want = Float32Array.from(C0);
+                native!.sgemmBiasAct(false, transB, m, n, k, 1, A, k, B, ldb, beta, got, n, bias, biasPerRow, relu);
+                js.sgemmBiasAct(false, transB, m, n, k, 1, A, k, B, ldb, beta, want, n, bias, biasPerRow, relu);
+                let worst = 0;
+                for (let i = 0; i < m * n; i++) {
+                  worst = Math.max(worst, Math.abs(got[i] - want[i]));
+                  if (relu && !(got[i] >= 0)) throw new Error(`ReLU output ${got[i]} at ${i}`);
+                }
+                expect(worst, `${m}x${n}x${k} transB=${transB} perRow=${biasPerRow} relu=${relu} beta=${beta}`).toBeLessThanOrEqual(1e-5 * (k + 2));
               }
-              expect(worst, `${m}x${n}x${k} perRow=${biasPerRow} relu=${relu} beta=${beta}`).toBeLessThanOrEqual(1e-5 * (k + 2));
             }
           }
         }

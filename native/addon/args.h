@@ -48,6 +48,7 @@ class Args {
 
  private:
   Napi::Value at(size_t i, const char* name) const;
+  bool typed_array_info(size_t i, const char* name, napi_typedarray_type* type, size_t* length, void** data) const;
   template <typename T>
   T* typed(size_t i, const char* name, size_t needed, napi_typedarray_type type, const char* type_name) const;
   std::string where(const char* name) const;

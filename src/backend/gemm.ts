@@ -11,7 +11,7 @@ export interface GemmInfo {
   nc: number;
   /** Rows of the edge kernel that runs a block's leftover rows (0: none, they run as a padded tile). */
   mrEdge: number;
-  /** Products with n <= narrowN (and m > n) are computed as C^T, n along the kernel's rows (0: never). */
+  /** Products with n <= narrowN run a narrow path (AVX2: dot products along k when A is stored plain, C^T otherwise; 0: none). */
   narrowN: number;
 }
 

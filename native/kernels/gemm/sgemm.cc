@@ -11,8 +11,9 @@
 //             for ir in mc, step MR        micro-kernel: MR x NR tile of C in registers
 //
 // Edges: a block's leftover rows run with the ISA's smaller edge kernel where it has one (m = 128
-// as 20 x 6 + 2 x 4 rows, not 22 x 6); a narrow n (an output layer) is computed as C^T, so n runs
-// along the kernel's rows rather than padding a 16-column tile (see sgemm below).
+// as 20 x 6 + 2 x 4 rows, not 22 x 6). A narrow n (an output layer) does not pad a 16-column tile:
+// with A stored plain it runs as dot products along k (narrow_product), with A stored transposed
+// as C^T, so n runs along the kernel's rows (see sgemm below).
 //
 // alpha, beta, bias and ReLU are applied by the micro-kernel as it stores a tile: beta on the first
 // depth block (later blocks accumulate with beta = 1), bias and ReLU on the last.
@@ -238,6 +239,41 @@ void scale_only(const Call& p) {
   }
 }
 
+// A narrow product with A stored plain, as dot products (NarrowCall): op(B)^T is B itself when B is
+// stored transposed, otherwise a copy of its n columns as rows; rows of C are split between threads.
+void narrow_product(const Call& p) {
+  NarrowCall nc;
+  nc.n = p.n;
+  nc.k = p.k;
+  nc.a = p.a;
+  nc.lda = p.lda;
+  nc.c = p.c;
+  nc.ldc = p.ldc;
+  nc.st = TileStore{p.alpha, p.beta, p.bias, p.bias_per_row, p.relu, /*transposed=*/false};
+  if (p.trans_b) {
+    nc.bt = p.b;
+    nc.ldbt = p.ldb;
+  } else {
+    nc.ldbt = round_up(p.k, 8);
+    float* bt = t_packed_b.reserve(static_cast<size_t>(p.n * nc.ldbt));
+    p.kern->narrow_pack_b(p.k, p.n, p.b, p.ldb, bt, nc.ldbt);
+    nc.bt = bt;
+  }
+  int threads = in_parallel_task() ? 1 : num_threads();
+  if (2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k) < kMinParallelFlops) threads = 1;
+  const int64_t pairs = ceil_div(p.m, 2);
+  threads = static_cast<int>(std::min<int64_t>(threads, pairs));
+  if (threads <= 1) {
+    p.kern->narrow_dot(nc, 0, p.m);
+    return;
+  }
+  // Whole row pairs per thread, so only the last rows of C run the 1-row block.
+  parallel_for(threads, [&](int t) {
+    const int64_t i0 = std::min(p.m, pairs * t / threads * 2), i1 = std::min(p.m, pairs * (t + 1) / threads * 2);
+    if (i0 < i1) p.kern->narrow_dot(nc, i0, i1);
+  });
+}
+
 // The thread grid tm x tn (tm * tn <= threads) that minimises the most tiles any thread computes;
 // ties go to more row splits.
 void choose_grid(int64_t row_panels, int64_t col_panels, int threads, int* tm, int* tn) {
@@ -287,8 +323,12 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     return;
   }
   const SgemmKernels& K = *p.kern;
+  if (K.narrow_dot && !trans_a && n <= K.narrow_n) {
+    narrow_product(p);
+    return;
+  }
   if (n <= K.narrow_n && m > n && (trans_a || m * k <= kNarrowMaxA)) {
-    // Narrow n (an output layer): C^T = op(B)^T op(A)^T puts n along the kernel's rows, where it
+    // Narrow n with A stored transposed (or a kernel without narrow_dot): C^T = op(B)^T op(A)^T puts n along the kernel's rows, where it
     // splits into mr- and mr_edge-row tiles with little padding, instead of one NR-column tile
     // holding n columns. The kernels store the tiles of C^T transposed, into C. A becomes the
     // packed side: a plain copy when it is stored transposed, otherwise a transposing copy, which

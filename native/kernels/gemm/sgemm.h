@@ -34,7 +34,7 @@ struct SgemmBlocking {
   int mr, nr;          // register tile: packed A panels have mr rows, packed B panels nr columns
   int64_t kc, mc, nc;  // cache blocks: kc (depth, L1), mc (rows of A per L2 block), nc (columns of B per L3 block)
   int mr_edge;         // rows of the edge kernel for a block's leftover rows (0: none)
-  int64_t narrow_n;    // products with n <= narrow_n (and m > n) are computed as C^T (0: never)
+  int64_t narrow_n;    // products with n <= narrow_n run a narrow path: dot products along k, or C^T (0: none)
 };
 SgemmBlocking sgemm_blocking();
 

@@ -40,6 +40,29 @@ using UkernelPackB = void (*)(int64_t kc, const float* a, const float* b_src, in
 
 using PackA = void (*)(bool trans, int64_t mc, int64_t kc, const float* a, int64_t lda, float* dst);
 
+// A narrow product with A stored plain (an output layer: n <= narrow_n) as dot products along k:
+// C(i, j) = row i of A . row j of bt, where bt holds op(B)^T (n rows of k floats, row stride ldbt;
+// op(B) stored transposed is its own bt). Both operands are read along k, contiguous, with every
+// vector lane used, and neither is copied into panels (bt is copied only when B is stored plain).
+struct NarrowCall {
+  int64_t n, k;
+  const float* a;
+  int64_t lda;
+  const float* bt;
+  int64_t ldbt;
+  float* c;
+  int64_t ldc;
+  TileStore st;  // st.transposed unused
+};
+
+// Rows [i0, i1) of a NarrowCall's C.
+using NarrowDot = void (*)(const NarrowCall& call, int64_t i0, int64_t i1);
+
+// Copies op(B) (k x n, stored plain: element (p, j) at b[p * ldb + j]) as bt for a NarrowCall: row j
+// of bt holds column j, at bt + j * ldbt, ldbt = k rounded up to a multiple of 8 (the padding is
+// written but never read as data).
+using NarrowPackB = void (*)(int64_t k, int64_t n, const float* b, int64_t ldb, float* bt, int64_t ldbt);
+
 // Packs the kc x nc block of op(B) whose top-left element is at `b` into ceil(nc / NR) micro-panels
 // (each NR * kc floats, columns past nc zero). Not transposed: element (p, j) is b[p * ldb + j];
 // transposed: b[j * ldb + p].
@@ -61,14 +84,19 @@ struct SgemmKernels {
   int mr_edge;
   Ukernel ukernel_edge;
   PackA pack_a_edge;
-  // Optional (0 where an ISA has none): products with n <= narrow_n (and m > n) are computed as
-  // C^T = op(B)^T op(A)^T, so the narrow side runs along the kernel's rows (mr, mr_edge) instead of
-  // padding n to NR columns; the kernels then store with TileStore::transposed.
+  // Optional (0 where an ISA has none): products with n <= narrow_n run as narrow_dot when A is
+  // stored plain and the ISA has one; otherwise (and m > n) as C^T = op(B)^T op(A)^T, so the narrow
+  // side runs along the kernel's rows (mr, mr_edge) instead of padding n to NR columns; the kernels
+  // then store with TileStore::transposed.
   int64_t narrow_n;
   // Optional: the micro-kernel for the first full tile (mr rows) of a full B panel when op(B) is
   // stored plain, reading the panel from b_src (step p at b_src + p * ldb) and writing it packed
   // to b_packed, as pack_b would, while it computes; the driver then skips packing B up front.
   UkernelPackB ukernel_pack_b;
+  // Optional: the narrow product (n <= narrow_n) when A is stored plain; with A stored transposed,
+  // or where this is nullptr, a narrow product is computed as C^T (see narrow_n).
+  NarrowDot narrow_dot;
+  NarrowPackB narrow_pack_b;  // set with narrow_dot
 };
 
 const SgemmKernels& sgemm_kernels_generic();

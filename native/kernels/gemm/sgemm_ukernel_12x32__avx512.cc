@@ -78,7 +78,7 @@ const SgemmKernels& sgemm_kernels_avx512() {
                                  sgemm_ukernel_12x32__avx512, pack_a_panels<kMR>, pack_b_panels<kNR>,
                                  /*ukernel_direct_a=*/nullptr, /*mr_edge=*/0, /*ukernel_edge=*/nullptr,
                                  /*pack_a_edge=*/nullptr, /*narrow_n=*/0,
-                                 /*ukernel_pack_b=*/nullptr};
+                                 /*ukernel_pack_b=*/nullptr, /*narrow_dot=*/nullptr, /*narrow_pack_b=*/nullptr};
   return k;
 }
 

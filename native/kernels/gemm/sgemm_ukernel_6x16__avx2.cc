@@ -4,7 +4,8 @@
 // to spare. Edges (m < 6 rows, n < 16 columns) are stored with row guards and masked stores; the
 // packed panels are zero-padded, so the arithmetic is the same for every tile. A 4 x 16 kernel runs
 // the leftover rows of a block where a 6-row tile would be mostly padding, and every kernel can
-// store its tile transposed, for narrow-n products computed as C^T (see SgemmKernels).
+// store its tile transposed, for narrow-n products computed as C^T (see SgemmKernels); narrow
+// products with A stored plain run as dot products instead (narrow_dot__avx2_fma, at the end).
 #include <immintrin.h>
 
 #include <cstring>
@@ -571,6 +572,114 @@ void pack_b_16__avx2(bool trans, int64_t kc, int64_t nc, const float* b, int64_t
   }
 }
 
+
+// Narrow products (NarrowCall): C(i, j) = row i of A . row j of bt, a 2-row x C-column block at a
+// time. Each step loads 8 floats of both A rows and of each bt row and adds their products into
+// 2 x C lane-wise partial sums (C <= 5: 10 accumulators, 2 A vectors and one bt vector, so nothing
+// spills); the 8 lanes are summed once per block, after all of k. Per FMA that is 0.7 loads at
+// C = 5 and every lane useful, where the 6 x 16 tile spends 6 of 16 lanes on padding for n = 10
+// or needs A transposed into panels first.
+
+// Sums each of v[0..7] across its lanes: lane j of the result is the sum of v[j].
+inline __attribute__((always_inline)) __m256 lane_sums8(const __m256 (&v)[8]) {
+  const __m256 h01 = _mm256_hadd_ps(v[0], v[1]), h23 = _mm256_hadd_ps(v[2], v[3]);
+  const __m256 h45 = _mm256_hadd_ps(v[4], v[5]), h67 = _mm256_hadd_ps(v[6], v[7]);
+  const __m256 q0 = _mm256_hadd_ps(h01, h23), q1 = _mm256_hadd_ps(h45, h67);
+  // q0 = [s0 s1 s2 s3 | s0' s1' s2' s3'] (low and high halves of the lanes), likewise q1 for 4..7.
+  const __m256 lo = _mm256_permute2f128_ps(q0, q1, 0x20), hi = _mm256_permute2f128_ps(q0, q1, 0x31);
+  return _mm256_add_ps(lo, hi);
+}
+
+// Rows r < R (R = 1 or 2) from row i, columns [j0, j0 + C) of C.
+template <int R, int C>
+inline __attribute__((always_inline)) void narrow_block(const NarrowCall& p, int64_t i, int64_t j0) {
+  __m256 acc[R][C];
+#pragma GCC unroll 2
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 5
+    for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
+  }
+  const float* arow[R];
+  const float* brow[C];
+  for (int r = 0; r < R; ++r) arow[r] = p.a + (i + r) * p.lda;
+  for (int c = 0; c < C; ++c) brow[c] = p.bt + (j0 + c) * p.ldbt;
+  const int64_t k8 = p.k & ~int64_t{7};
+  for (int64_t q = 0; q < k8; q += 8) {
+    __m256 av[R];
+#pragma GCC unroll 2
+    for (int r = 0; r < R; ++r) av[r] = _mm256_loadu_ps(arow[r] + q);
+#pragma GCC unroll 5
+    for (int c = 0; c < C; ++c) {
+      __m256 bv = _mm256_loadu_ps(brow[c] + q);
+      // Keeps bv in a register: GCC otherwise folds the load into each row's FMA, loading it R times.
+      __asm__("" : "+x"(bv));
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r) acc[r][c] = _mm256_fmadd_ps(av[r], bv, acc[r][c]);
+    }
+  }
+  if (k8 < p.k) {
+    // The last k % 8 steps: masked loads read only the rows' own floats (zeros past k on both sides).
+    const __m256i mask = mask_for(static_cast<int>(p.k - k8));
+    __m256 av[R];
+    for (int r = 0; r < R; ++r) av[r] = _mm256_maskload_ps(arow[r] + k8, mask);
+    for (int c = 0; c < C; ++c) {
+      const __m256 bv = _mm256_maskload_ps(brow[c] + k8, mask);
+      for (int r = 0; r < R; ++r) acc[r][c] = _mm256_fmadd_ps(av[r], bv, acc[r][c]);
+    }
+  }
+
+  // C's C-float row pieces go through load_lanes / store_lanes: AMD's masked stores (vmaskmovps)
+  // are microcoded and cost more than the whole reduction.
+  const TileStore& s = p.st;
+  const __m256 bias_cols = s.bias && !s.bias_per_row ? load_lanes(s.bias + j0, C) : _mm256_setzero_ps();
+  for (int r = 0; r < R; ++r) {
+    __m256 v[8];
+    for (int c = 0; c < 8; ++c) v[c] = c < C ? acc[r][c] : _mm256_setzero_ps();
+    __m256 out = _mm256_mul_ps(lane_sums8(v), _mm256_set1_ps(s.alpha));
+    float* crow = p.c + (i + r) * p.ldc + j0;
+    if (s.beta != 0.0f) out = _mm256_fmadd_ps(_mm256_set1_ps(s.beta), load_lanes(crow, C), out);
+    if (s.bias) out = _mm256_add_ps(out, s.bias_per_row ? _mm256_broadcast_ss(s.bias + i + r) : bias_cols);
+    if (s.relu) out = _mm256_max_ps(out, _mm256_setzero_ps());
+    store_lanes(crow, out, C);
+  }
+}
+
+template <int R>
+void narrow_rows(const NarrowCall& p, int64_t i) {
+  // n in groups of at most 5 columns, as even as possible (10 = 5 + 5, 12 = 4 + 4 + 4, 7 = 4 + 3).
+  const int64_t groups = (p.n + 4) / 5;
+  for (int64_t g = 0; g < groups; ++g) {
+    const int64_t j0 = p.n * g / groups, cols = p.n * (g + 1) / groups - j0;
+    switch (cols) {
+      case 1: narrow_block<R, 1>(p, i, j0); break;
+      case 2: narrow_block<R, 2>(p, i, j0); break;
+      case 3: narrow_block<R, 3>(p, i, j0); break;
+      case 4: narrow_block<R, 4>(p, i, j0); break;
+      default: narrow_block<R, 5>(p, i, j0); break;
+    }
+  }
+}
+
+// 8 x 8 blocks of op(B) through the register transpose; partial blocks read only B's own floats.
+void narrow_pack_b__avx2(int64_t k, int64_t n, const float* b, int64_t ldb, float* bt, int64_t ldbt) {
+  for (int64_t q = 0; q < k; q += 8) {
+    const int rows = k - q < 8 ? static_cast<int>(k - q) : 8;
+    for (int64_t j0 = 0; j0 < n; j0 += 8) {
+      const int cols = n - j0 < 8 ? static_cast<int>(n - j0) : 8;
+      __m256 r[8];
+      for (int t = 0; t < 8; ++t) r[t] = t < rows ? load_lanes(b + (q + t) * ldb + j0, cols) : _mm256_setzero_ps();
+      transpose8x8(r);
+      for (int t = 0; t < cols; ++t) _mm256_storeu_ps(bt + (j0 + t) * ldbt + q, r[t]);
+    }
+  }
+}
+
+void narrow_dot__avx2_fma(const NarrowCall& p, int64_t i0, int64_t i1) {
+  int64_t i = i0;
+  for (; i + 2 <= i1; i += 2) narrow_rows<2>(p, i);
+  if (i < i1) narrow_rows<1>(p, i);
+}
+
 }  // namespace
 
 const SgemmKernels& sgemm_kernels_avx2() {
@@ -580,7 +689,8 @@ const SgemmKernels& sgemm_kernels_avx2() {
   static const SgemmKernels k = {"sgemm_ukernel_6x16__avx2_fma", kMR, kNR, /*kc=*/272, /*mc=*/144, /*nc=*/4080,
                                  sgemm_ukernel_6x16__avx2_fma, pack_a_6__avx2, pack_b_16__avx2,
                                  sgemm_ukernel_6x16__avx2_fma_direct_a, kMREdge, sgemm_ukernel_4x16__avx2_fma,
-                                 pack_a_panels<kMREdge>, /*narrow_n=*/12, sgemm_ukernel_6x16__avx2_fma_pack_b};
+                                 pack_a_panels<kMREdge>, /*narrow_n=*/12, sgemm_ukernel_6x16__avx2_fma_pack_b,
+                                 narrow_dot__avx2_fma, narrow_pack_b__avx2};
   return k;
 }
 
