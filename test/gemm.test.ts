@@ -181,6 +181,10 @@ const threadedCases: Case[] = [
   { transA: false, transB: true, m: 7, n: 1500, k: 301, alpha: 1, beta: -1, pad: 2 },
   { transA: true, transB: true, m: 130, n: 95, k: 600, alpha: 1, beta: 0, pad: 0, nanC: true },
   { transA: false, transB: false, m: 601, n: 12, k: 700, alpha: 1, beta: 0.5, pad: 1 },
+  // One A block with B stored plain: split by columns, each thread packing its B panels as its first
+  // tiles run (AVX2), over two depth blocks, with edge rows and a partial last panel.
+  { transA: false, transB: false, m: 130, n: 203, k: 517, alpha: 1, beta: 0.5, pad: 2 },
+  { transA: true, transB: false, m: 100, n: 90, k: 300, alpha: -0.5, beta: 0, pad: 0, nanC: true },
   { transA: true, transB: true, m: 599, n: 10, k: 520, alpha: 2, beta: 0, pad: 0, nanC: true },
   // Narrow n with enough work to use both threads (AVX2: rows split in pairs, an odd m leaves one).
   { transA: false, transB: false, m: 256, n: 12, k: 512, alpha: 1, beta: 0.5, pad: 1 },
