@@ -7,7 +7,9 @@
 #
 #   scripts/ci/pack-install-test.sh [tarball]    (packs one with `npm pack` when none is given)
 #
-# Needs the npm cache to hold fastgrad's dependencies (true after `npm ci`).
+# Puts fastgrad's dependencies (the lockfile's versions) into the npm cache first, from the registry,
+# so that the install itself runs offline like a user's on a machine that has them cached (`npm ci`
+# caches tarballs only, not the metadata an install into a new project resolves versions from).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/fastgrad-pack.XXXXXX")"
@@ -47,6 +49,12 @@ nocc() { env -i HOME="$HOME" PATH="$bin" TMPDIR="${TMPDIR:-/tmp}" npm_config_cac
 for cc in g++ gcc cc c++ clang make python3; do
   nocc sh -c "command -v $cc" >/dev/null 2>&1 && fail "$cc is on the restricted PATH"
 done
+
+deps="$(cd "$root" && node -e "
+  const lock = require('./package-lock.json'), deps = Object.keys(require('./package.json').dependencies || {});
+  console.log(deps.map((d) => d + '@' + lock.packages['node_modules/' + d].version).join(' '));")"
+step "npm cache add $deps"
+npm cache add $deps >/dev/null
 
 app="$work/app"
 mkdir -p "$app"
