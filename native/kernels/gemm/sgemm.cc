@@ -239,6 +239,13 @@ void scale_only(const Call& p) {
   }
 }
 
+// The threads a product of m x n x k uses: one below kMinParallelFlops or inside a parallel task.
+int threads_for(int64_t m, int64_t n, int64_t k) {
+  if (in_parallel_task()) return 1;
+  if (2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < kMinParallelFlops) return 1;
+  return num_threads();
+}
+
 // A narrow product with A stored plain, as dot products (NarrowCall): op(B)^T is B itself when B is
 // stored transposed, otherwise a copy of its n columns as rows; rows of C are split between threads.
 void narrow_product(const Call& p) {
@@ -259,10 +266,8 @@ void narrow_product(const Call& p) {
     p.kern->narrow_pack_b(p.k, p.n, p.b, p.ldb, bt, nc.ldbt);
     nc.bt = bt;
   }
-  int threads = in_parallel_task() ? 1 : num_threads();
-  if (2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k) < kMinParallelFlops) threads = 1;
   const int64_t pairs = ceil_div(p.m, 2);
-  threads = static_cast<int>(std::min<int64_t>(threads, pairs));
+  const int threads = static_cast<int>(std::min<int64_t>(threads_for(p.m, p.n, p.k), pairs));
   if (threads <= 1) {
     p.kern->narrow_dot(nc, 0, p.m);
     return;
@@ -334,8 +339,9 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     return;
   }
   if (n <= K.narrow_n && m > n && (trans_a || m * k <= kNarrowMaxA)) {
-    // Narrow n with A stored transposed (or a kernel without narrow_dot): C^T = op(B)^T op(A)^T puts n along the kernel's rows, where it
-    // splits into mr- and mr_edge-row tiles with little padding, instead of one NR-column tile
+    // Narrow n with A stored transposed (or a kernel without narrow_dot): C^T = op(B)^T op(A)^T
+    // puts n along the kernel's rows, where it splits into mr- and mr_edge-row tiles with little
+    // padding, instead of one NR-column tile
     // holding n columns. The kernels store the tiles of C^T transposed, into C. A becomes the
     // packed side: a plain copy when it is stored transposed, otherwise a transposing copy, which
     // costs more than the padding saves once A no longer fits in L2.
@@ -353,8 +359,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
   const int64_t nc_block = balanced_block(n, K.nc, K.nr);
   const int64_t kc_block = balanced_block(k, K.kc, 1);
 
-  int threads = in_parallel_task() ? 1 : num_threads();
-  if (2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < kMinParallelFlops) threads = 1;
+  const int threads = threads_for(m, n, k);
   int tm = 1, tn = 1;
   // B packed by the first tile of each panel, where each thread packs the panels it uses (no row
   // split), m is one A block (B's packing is then a large part of the work, and its loads from L3
