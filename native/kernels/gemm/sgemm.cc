@@ -86,10 +86,6 @@ int64_t balanced_block(int64_t total, int64_t max_block, int64_t unit) {
   return std::min(max_block, round_up(ceil_div(total, blocks), unit));
 }
 
-// The largest A (elements, m x k, not transposed) for which a narrow-n product is computed as C^T
-// (see sgemm): 512 KiB, the L2 of the CPUs the AVX2 kernel was tuned on.
-constexpr int64_t kNarrowMaxA = int64_t{1} << 17;
-
 // Below this many flops a problem runs on one thread: waking helpers costs more than they save.
 constexpr double kMinParallelFlops = 3.0e6;
 
@@ -334,17 +330,15 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     return;
   }
   const SgemmKernels& K = *p.kern;
-  if (K.narrow_dot && !trans_a && n <= K.narrow_n) {
+  if (n <= K.narrow_n && !trans_a) {
     narrow_product(p);
     return;
   }
-  if (n <= K.narrow_n && m > n && (trans_a || m * k <= kNarrowMaxA)) {
-    // Narrow n with A stored transposed (or a kernel without narrow_dot): C^T = op(B)^T op(A)^T
-    // puts n along the kernel's rows, where it splits into mr- and mr_edge-row tiles with little
-    // padding, instead of one NR-column tile
-    // holding n columns. The kernels store the tiles of C^T transposed, into C. A becomes the
-    // packed side: a plain copy when it is stored transposed, otherwise a transposing copy, which
-    // costs more than the padding saves once A no longer fits in L2.
+  if (n <= K.narrow_n && m > n) {
+    // Narrow n with A stored transposed: C^T = op(B)^T op(A)^T puts n along the kernel's rows,
+    // where it splits into mr- and mr_edge-row tiles with little padding, instead of one
+    // NR-column tile holding n columns. The kernels store the tiles of C^T transposed, into C.
+    // A becomes the packed side, a plain copy since it is stored transposed.
     std::swap(p.a, p.b);
     std::swap(p.lda, p.ldb);
     const bool ta = p.trans_a;

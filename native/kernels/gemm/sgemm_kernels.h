@@ -84,17 +84,17 @@ struct SgemmKernels {
   int mr_edge;
   Ukernel ukernel_edge;
   PackA pack_a_edge;
-  // Optional (0 where an ISA has none): products with n <= narrow_n run as narrow_dot when A is
-  // stored plain and the ISA has one; otherwise (and m > n) as C^T = op(B)^T op(A)^T, so the narrow
-  // side runs along the kernel's rows (mr, mr_edge) instead of padding n to NR columns; the kernels
-  // then store with TileStore::transposed.
+  // Optional (0 where an ISA has none; then narrow_dot and narrow_pack_b are set): products with
+  // n <= narrow_n run as narrow_dot when A is stored plain, and when it is stored transposed (and
+  // m > n) as C^T = op(B)^T op(A)^T, so the narrow side runs along the kernel's rows (mr, mr_edge)
+  // instead of padding n to NR columns; the kernels then store with TileStore::transposed.
   int64_t narrow_n;
   // Optional: the micro-kernel for the first full tile (mr rows) of a full B panel when op(B) is
   // stored plain, reading the panel from b_src (step p at b_src + p * ldb) and writing it packed
   // to b_packed, as pack_b would, while it computes; the driver then skips packing B up front.
   UkernelPackB ukernel_pack_b;
-  // Optional: the narrow product (n <= narrow_n) when A is stored plain; with A stored transposed,
-  // or where this is nullptr, a narrow product is computed as C^T (see narrow_n).
+  // The narrow product (n <= narrow_n) when A is stored plain (see narrow_n); nullptr where
+  // narrow_n is 0.
   NarrowDot narrow_dot;
   NarrowPackB narrow_pack_b;  // set with narrow_dot
 };
