@@ -294,8 +294,28 @@ describe('sgemm argument checks', () => {
     expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, new Float32Array(5), 3, B, 2, 0, C, 2)).toThrow(ShapeError);
     expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, A, 3, B, 2, 0, new Float32Array(3), 2)).toThrow(ShapeError);
     expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, new Float64Array(6) as unknown as Float32Array, 3, B, 2, 0, C, 2)).toThrow(DTypeError);
-    const buf = new Float32Array(16);
-    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, buf.subarray(0, 6), 3, B, 2, 0, buf.subarray(4, 8), 2)).toThrow(ValueError);
+  });
+
+  it('kernels.sgemm rejects C overlapping A or B with a ValueError on every backend', () => {
+    const prev = fg.backendInfo().backend;
+    for (const name of ['js', 'native'] as const) {
+      if (!getBackend(name)) continue;
+      fg.useBackend(name);
+      try {
+        const buf = new Float32Array(16);
+        const overlapA = () => fg.kernels.sgemm(false, false, 2, 2, 3, 1, buf.subarray(0, 6), 3, B, 2, 0, buf.subarray(4, 8), 2);
+        const overlapB = () => fg.kernels.sgemm(false, false, 2, 2, 3, 1, A, 3, buf.subarray(8, 14), 2, 0, buf.subarray(12, 16), 2);
+        expect(overlapA, name).toThrow(ValueError);
+        expect(overlapA, name).toThrow(/argument 'C' must not overlap/);
+        expect(overlapB, name).toThrow(ValueError);
+        // Adjacent views of one buffer do not overlap.
+        expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, buf.subarray(0, 6), 3, B, 2, 0, buf.subarray(6, 10), 2), name).not.toThrow();
+        // A stride past the addon's 2^40 bound is a ValueError too (one row, so A's length allows it).
+        if (name === 'native') expect(() => fg.kernels.sgemm(false, false, 1, 2, 3, 1, A, 2 ** 41, B, 2, 0, C, 2)).toThrow(ValueError);
+      } finally {
+        fg.useBackend(prev);
+      }
+    }
   });
 
   it.runIf(native)('the raw addon throws on every bad argument and never touches memory out of bounds', () => {

@@ -60,10 +60,8 @@ Napi::Value Args::at(size_t i, const char* name) const {
 // Type, length and data of a typed array argument, or false when it is not one.
 bool Args::typed_array_info(size_t i, const char* name, napi_typedarray_type* type, size_t* length,
                             void** data) const {
-  napi_value v = at(i, name);
-  bool is_typed = false;
-  if (napi_is_typedarray(env(), v, &is_typed) != napi_ok || !is_typed) return false;
-  return napi_get_typedarray_info(env(), v, type, length, data, nullptr, nullptr) == napi_ok;
+  // napi_get_typedarray_info itself answers napi_invalid_arg for any other value (no exception).
+  return napi_get_typedarray_info(env(), at(i, name), type, length, data, nullptr, nullptr) == napi_ok;
 }
 
 F32 Args::f32(size_t i, const char* name) const {
