@@ -96,4 +96,15 @@ describe.runIf(native)('run-time ISA switch and threads (used by the kernel test
       native!.setNumThreads(before);
     }
   });
+
+  it('dataAlignment gives the address of a typed array modulo 64, and checks its argument', () => {
+    const addon = native as unknown as { dataAlignment(a: unknown): number };
+    const buf = new ArrayBuffer(4096 + 64);
+    const base = addon.dataAlignment(new Float32Array(buf, 0, 1));
+    expect(base % 4).toBe(0);
+    for (const off of [0, 4, 16, 60]) expect(addon.dataAlignment(new Uint8Array(buf, off, 8))).toBe((base + off) % 64);
+    expect(() => addon.dataAlignment([1, 2])).toThrow(TypeError);
+    expect(() => addon.dataAlignment(undefined)).toThrow(TypeError);
+    expect(() => addon.dataAlignment()).toThrow(TypeError);
+  });
 });
