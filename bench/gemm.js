@@ -86,7 +86,9 @@ async function run({ quick = false } = {}) {
   const blas = [startBlas('blis', '-lblis', 'HARNESS_BLIS'), startBlas('openblas', '-lopenblas', 'HARNESS_OPENBLAS')];
   const notes = blas.filter((b) => b.absent).map((b) => b.absent);
   if (!nativeBackend) notes.push('native addon not loaded: only pure JS measured');
-  const opts = quick ? { warmup: 1, samples: 3, minMs: 100 } : { warmup: 1, samples: 7, minMs: 250 };
+  // Each sample is the median of its batches (the C harness does the same for BLIS and OpenBLAS):
+  // on a shared host another tenant's burst otherwise moves whole samples.
+  const opts = quick ? { warmup: 1, samples: 3, minMs: 100, statistic: 'median' } : { warmup: 1, samples: 9, minMs: 200, statistic: 'median' };
 
   // TensorFlow.js on the same shapes: wasm up to 1024^3, cpu (about 0.4 GFLOPS) up to 512^3.
   const tfPeers = [['tfjs-wasm', await peers.tfjs('wasm'), 1024 ** 3], ['tfjs-cpu', await peers.tfjs('cpu'), 512 ** 3]];
@@ -97,8 +99,8 @@ async function run({ quick = false } = {}) {
     const A = randomArray(m * k, 1, nativeBackend), B = randomArray(k * n, 2, nativeBackend), C = alignedArray(m * n, nativeBackend);
     const flops = 2 * m * n * k;
     // A batch of calls per timing, about 0.2 ms of work at 50 GFLOPS: single calls of a few
-    // microseconds would also time the clock reads and the thread-count check (the C harness times
-    // BLIS and OpenBLAS with a C clock instead).
+    // microseconds would also time the clock reads and the thread-count check (the C harness
+    // batches BLIS and OpenBLAS calls the same way).
     const reps = Math.max(1, Math.ceil(1e7 / flops));
     const nativeAt = (threads) => () => {
       if (nativeBackend.numThreads() !== threads) nativeBackend.setNumThreads(threads);
@@ -158,7 +160,7 @@ async function run({ quick = false } = {}) {
     unit: 'GFLOPS (2mnk / median seconds)',
     rows,
     notes: [
-      'Shapes are op(A) x op(B) named m x k x n; ratios are medians of per-round (interleaved) ratios.',
+      'Shapes are op(A) x op(B) named m x k x n; ratios are medians of per-round (interleaved) ratios; each sample is the median batch of about 10 MFLOP over 200 ms.',
       'Every contender multiplies 64-byte aligned matrices (the C harness allocates with aligned_alloc(64)).',
       ...notes,
     ],

@@ -29,34 +29,41 @@ function stats(values) {
 
 /**
  * One sample of fn: calls it until at least minMs have passed (at least once) and returns seconds
- * per call. fn may be async. If fn returns { seconds }, that time is used instead (contenders that
- * time themselves, such as another process).
+ * per call: the mean, or with statistic 'median' the median call (a burst from another tenant of a
+ * shared host then moves a sample only if it covers half of it). fn may be async. If fn returns
+ * { seconds }, that time is used instead (contenders that time themselves, such as another process).
  */
-async function sampleOnce(fn, minMs) {
-  let calls = 0, total = 0;
+async function sampleOnce(fn, minMs, statistic = 'mean') {
+  const times = [];
   const start = process.hrtime.bigint();
   for (;;) {
     const t0 = process.hrtime.bigint();
     const r = await fn();
     const dt = Number(process.hrtime.bigint() - t0) / 1e9;
-    total += r && typeof r.seconds === 'number' ? r.seconds : dt;
-    calls++;
+    times.push(r && typeof r.seconds === 'number' ? r.seconds : dt);
     if (Number(process.hrtime.bigint() - start) / 1e6 >= minMs) break;
   }
-  return total / calls;
+  return statistic === 'median' ? stats(times).median : times.reduce((a, b) => a + b, 0) / times.length;
 }
 
 /**
- * Measures contenders interleaved: warm-up rounds, then `samples` rounds of A B C ... A B C.
+ * Measures contenders interleaved: warm-up rounds, then `samples` rounds of A B C ... A B C, each
+ * round starting one contender later (A B C, B C A, C A B, ...) so that none always runs right
+ * after the same other one (another library's threads still spinning, say).
  * contenders: [{ name, fn, available?: boolean, why?: string }]; an unavailable contender is reported
- * as absent (with why), never as zero.
+ * as absent (with why), never as zero. statistic: how a sample sums up its calls (see sampleOnce).
  * Returns { [name]: { seconds: stats, samples: [...] } | { absent: why } }.
  */
-async function compare(contenders, { warmup = 1, samples = 7, minMs = 200 } = {}) {
+async function compare(contenders, { warmup = 1, samples = 7, minMs = 200, statistic = 'mean' } = {}) {
   const live = contenders.filter((c) => c.available !== false);
-  for (let w = 0; w < warmup; w++) for (const c of live) await sampleOnce(c.fn, Math.min(minMs, 100));
+  for (let w = 0; w < warmup; w++) for (const c of live) await sampleOnce(c.fn, Math.min(minMs, 100), statistic);
   const raw = Object.fromEntries(live.map((c) => [c.name, []]));
-  for (let s = 0; s < samples; s++) for (const c of live) raw[c.name].push(await sampleOnce(c.fn, minMs));
+  for (let s = 0; s < samples; s++) {
+    for (let i = 0; i < live.length; i++) {
+      const c = live[(s + i) % live.length];
+      raw[c.name].push(await sampleOnce(c.fn, minMs, statistic));
+    }
+  }
   const out = {};
   for (const c of contenders) {
     out[c.name] = c.available === false ? { absent: c.why || 'not available' } : { seconds: stats(raw[c.name]), samples: raw[c.name] };

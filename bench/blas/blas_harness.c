@@ -5,7 +5,8 @@
  * Protocol (one request per line on stdin, one answer per line on stdout):
  *   "<transA 0|1> <transB 0|1> <m> <n> <k> <threads> <minMs>"  ->  "<seconds per call>"
  * Inputs are random in [-1, 1) (reused while the shape stays the same); each request runs the product
- * once untimed (warm caches, as for the other contenders), then at least once and until minMs passed. */
+ * once untimed (warm caches, as for the other contenders), then in batches of about 10 MFLOP (as
+ * bench/gemm.js times fastgrad) until minMs passed, and answers the median batch's time per call. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,10 @@ static double now(void) {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static int compare_doubles(const void* x, const void* y) {
+  const double a = *(const double*)x, b = *(const double*)y;
+  return (a > b) - (a < b);
+}
 static float* random_matrix(size_t len) {
   float* p = aligned_alloc(64, (len * sizeof(float) + 63) / 64 * 64);
   if (!p) {
@@ -67,15 +72,24 @@ int main(void) {
     const long lda = ta ? m : k, ldb = tb ? k : n;
     const enum CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
     cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
-    int calls = 0;
-    double total = 0, start = now();
+    const double flops = 2.0 * m * n * k;
+    const int reps = flops >= 1e7 ? 1 : (int)(1e7 / flops + 0.999);
+    size_t count = 0, cap = 64;
+    double* times = malloc(cap * sizeof(double));
+    const double start = now();
     do {
-      double t0 = now();
-      cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
-      total += now() - t0;
-      calls++;
+      const double t0 = now();
+      for (int r = 0; r < reps; r++) cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+      if (count == cap) times = realloc(times, (cap *= 2) * sizeof(double));
+      if (!times) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+      }
+      times[count++] = (now() - t0) / reps;
     } while ((now() - start) * 1e3 < min_ms);
-    printf("%.9g\n", total / calls);
+    qsort(times, count, sizeof(double), compare_doubles);
+    printf("%.9g\n", count % 2 ? times[count / 2] : (times[count / 2 - 1] + times[count / 2]) / 2);
+    free(times);
   }
   return 0;
 }

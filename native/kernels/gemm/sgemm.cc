@@ -262,15 +262,15 @@ void narrow_product(const Call& p) {
     p.kern->narrow_pack_b(p.k, p.n, p.b, p.ldb, bt, nc.ldbt);
     nc.bt = bt;
   }
-  const int64_t pairs = ceil_div(p.m, 2);
-  const int threads = static_cast<int>(std::min<int64_t>(threads_for(p.m, p.n, p.k), pairs));
+  const int64_t quads = ceil_div(p.m, 4);
+  const int threads = static_cast<int>(std::min<int64_t>(threads_for(p.m, p.n, p.k), quads));
   if (threads <= 1) {
     p.kern->narrow_dot(nc, 0, p.m);
     return;
   }
-  // Whole row pairs per thread, so only the last rows of C run the 1-row block.
+  // Whole groups of 4 rows per thread (narrow_dot's block), so only the last rows of C run smaller blocks.
   parallel_for(threads, [&](int t) {
-    const int64_t i0 = std::min(p.m, pairs * t / threads * 2), i1 = std::min(p.m, pairs * (t + 1) / threads * 2);
+    const int64_t i0 = std::min(p.m, quads * t / threads * 4), i1 = std::min(p.m, quads * (t + 1) / threads * 4);
     if (i0 < i1) p.kern->narrow_dot(nc, i0, i1);
   });
 }
