@@ -87,8 +87,9 @@ function cnn(opts: ModelOptions = {}): Module {
 // with the im2col conv kernels, 92.08/92.27/92.11% once conv2 ran Winograd F(2x2, 3x3), and
 // 92.22/92.24/92.01% since the first block runs as one op (conv2dBatchNorm2dReluMaxPool2d: statistics
 // from the patches' moments), 92.28/92.27/91.97% with Winograd F(4x4, 3x3), 92.20/92.32/92.03%
-// once BatchNorm+pool backward took its sums from the pooled output, and 92.24/92.30/91.99% since
-// the output layer's SGEMM sums along k in 8 lanes (narrow n). Other rounding moves each seed by
+// once BatchNorm+pool backward took its sums from the pooled output, 92.24/92.30/91.99% since
+// the output layer's SGEMM sums along k in 8 lanes (narrow n), and 92.11/92.40/92.18% since it
+// sums two rows per vector, 4 lanes each (blocks of 4 rows). Other rounding moves each seed by
 // up to 0.2 points (92.28/92.44/91.98% with an earlier summation order).
 const CNN_LR = 3e-3;
 
