@@ -98,7 +98,7 @@ describe.runIf(native)('run-time ISA switch and threads (used by the kernel test
   });
 
   it('dataAlignment gives the address of a typed array modulo 64, and checks its argument', () => {
-    const addon = native as unknown as { dataAlignment(a: unknown): number };
+    const addon = native as unknown as { dataAlignment(...args: unknown[]): number };
     const buf = new ArrayBuffer(4096 + 64);
     const base = addon.dataAlignment(new Float32Array(buf, 0, 1));
     expect(base % 4).toBe(0);
