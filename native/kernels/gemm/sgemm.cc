@@ -355,15 +355,15 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
 
   const int threads = threads_for(m, n, k);
   int tm = 1, tn = 1;
-  // B packed by the first tile of each panel, where each thread packs the panels it uses (no row
-  // split), m is one A block (B's packing is then a large part of the work, and its loads from L3
-  // overlap the FMAs; with several A blocks it is a small part, and the plain pass was faster) and
-  // rows of B are shorter than a 4 KiB page (longer rows put every step on a new page).
-  const bool can_fuse_pack_b = K.ukernel_pack_b && !p.trans_b && m <= K.mc &&
-                               p.ldb * static_cast<int64_t>(sizeof(float)) < 4096;
+  // B packed by the first tile of each panel (the first A block's), where each thread packs the
+  // panels it uses (no row split) and rows of B are shorter than a 4 KiB page (longer rows put
+  // every step on a new page): B's loads from L3 then overlap the FMAs. On Zen 4 that is worth 1%
+  // at 256^3 on one thread and neutral with more A blocks (768^3, 2048x512x512).
+  const bool can_fuse_pack_b = K.ukernel_pack_b && !p.trans_b && p.ldb * static_cast<int64_t>(sizeof(float)) < 4096;
   // Where B could be packed that way, a column split about as even as a row split wins: a row
   // split shares one packed B, so it packs it in a pass of its own, FMAs idle, before each depth
-  // block (MLP forward 128x784x256 on 2 threads: ~165 -> ~195 GFLOPS on Zen 4).
+  // block. 2 threads on Zen 4, best of 2000: MLP forward 128x784x256 ~165 -> ~195 GFLOPS, 512^3
+  // 212 -> 222, 1000^3 196 -> 211, 2048x512x512 206 -> 220.
   if (threads > 1) {
     choose_grid(ceil_div(m, K.mr), ceil_div(std::min(n, nc_block), K.nr), threads, can_fuse_pack_b, &tm, &tn);
   }
