@@ -579,7 +579,7 @@ void pack_b_16__avx2(bool trans, int64_t kc, int64_t nc, const float* b, int64_t
 // 2 x C such partial sums (10 accumulators, with 4 A vectors and 2 bt vectors for 8 steps at a
 // time: 16 registers, none spilled). Lanes 0-3 belong to one row and 4-7 to the next, so the sums
 // need no step across the halves at the end, and one reduction serves 4 rows: against blocks of 2
-// rows x 5 columns with 8 steps of one row per vector, 3.69 -> 3.47 us for 128x128x10 on Zen 4.
+// rows x 5 columns with 8 steps of one row per vector, 3.69 -> 3.45 us for 128x128x10 on Zen 4.
 // Every lane is useful, where the 6 x 16 tile spends 6 of 16 lanes on padding for n = 10 or needs
 // A transposed into panels first. The last m % 4 rows run in blocks of 2 or 1 rows, 8 steps of one
 // row per vector.
@@ -634,8 +634,9 @@ inline __attribute__((always_inline)) void narrow_block4(const NarrowCall& p, in
   const int64_t lda = p.lda, k8 = p.k & ~int64_t{7}, k4 = p.k & ~int64_t{3};
   for (int64_t q = 0; q < k8; q += 8) {
     // 8 steps of rows i..i+3 as four vectors: steps q..q+3 of rows i, i + 1 (p0lo), steps q+4..q+7
-    // (p0hi), and the same for rows i + 2, i + 3: two full loads and two 128-bit moves per row pair
-    // (four 128-bit loads and two inserts per row pair made a block 5% slower).
+    // (p0hi), and the same for rows i + 2, i + 3: two full loads and two 128-bit moves per row pair.
+    // Four 128-bit loads and two inserts per row pair ran as fast on a quiet core, but lost to the
+    // 2-row blocks by up to 10% when the host shared the core; this form did not.
     const __m256 r0 = _mm256_loadu_ps(a0 + q), r1 = _mm256_loadu_ps(a0 + lda + q);
     const __m256 p0lo = _mm256_permute2f128_ps(r0, r1, 0x20), p0hi = _mm256_permute2f128_ps(r0, r1, 0x31);
     const __m256 r2 = _mm256_loadu_ps(a0 + 2 * lda + q), r3 = _mm256_loadu_ps(a0 + 3 * lda + q);
