@@ -228,6 +228,26 @@ describe('native sgemm', () => {
       });
     }
 
+    it(`${isa}: B with rows on cache lines and off them (the packing kernels prefetch by line)`, () => {
+      native!.setIsa(isa);
+      native!.setNumThreads(1);
+      const info = native!.gemmInfo();
+      const addon = native as unknown as { dataAlignment(a: Float32Array): number };
+      // One A block over two depth blocks, B stored plain with 64-byte rows (ldb a multiple of 16):
+      // where B is packed by the first tile of each panel, its rows start on a cache line or 16
+      // bytes into one, as placed here.
+      const m = 2 * info.mr + 1, n = 3 * info.nr, k = info.kc + 40, ldb = n;
+      const base = prepare({ transA: false, transB: false, m, n, k, alpha: 1, beta: 0, pad: 0 }, 77);
+      const buf = new ArrayBuffer((k * ldb + 32) * 4);
+      const lineStart = ((64 - addon.dataAlignment(new Float32Array(buf, 0, 1))) % 64) / 4;
+      for (const shift of [0, 4]) {
+        const B = new Float32Array(buf, (lineStart + shift) * 4, k * ldb);
+        expect(addon.dataAlignment(B)).toBe(shift * 4);
+        B.set(base.B);
+        check(native!, { ...base, B }, `${isa}/B ${shift * 4} bytes into a line`);
+      }
+    });
+
     it(`${isa}: alpha = 0 reads neither A nor B (NaN there does not propagate)`, () => {
       native!.setIsa(isa);
       const A = new Float32Array(12).fill(NaN), B = new Float32Array(12).fill(NaN);
