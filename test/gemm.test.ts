@@ -300,20 +300,39 @@ describe('pure-JS sgemm', () => {
 
 describe('sgemm argument checks', () => {
   const A = new Float32Array(6), B = new Float32Array(6), C = new Float32Array(4);
-  it('kernels.sgemm throws typed errors naming the argument', () => {
-    const ok = () => fg.kernels.sgemm(false, false, 2, 2, 3, 1, A, 3, B, 2, 0, C, 2);
-    expect(ok).not.toThrow();
-    expect(() => fg.kernels.sgemm(0 as unknown as boolean, false, 2, 2, 3, 1, A, 3, B, 2, 0, C, 2)).toThrow(DTypeError);
-    expect(() => fg.kernels.sgemm(false, false, -1, 2, 3, 1, A, 3, B, 2, 0, C, 2)).toThrow(ValueError);
-    expect(() => fg.kernels.sgemm(false, false, 2.5, 2, 3, 1, A, 3, B, 2, 0, C, 2)).toThrow(DTypeError);
-    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, NaN, A, 3, B, 2, 0, C, 2)).toThrow(/alpha/);
-    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, A, 3, B, 2, Infinity, C, 2)).toThrow(/beta/);
-    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, A, 2, B, 2, 0, C, 2)).toThrow(/lda/);
-    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, A, 3, B, 1, 0, C, 2)).toThrow(/ldb/);
-    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, A, 3, B, 2, 0, C, 1)).toThrow(/ldc/);
-    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, new Float32Array(5), 3, B, 2, 0, C, 2)).toThrow(ShapeError);
-    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, A, 3, B, 2, 0, new Float32Array(3), 2)).toThrow(ShapeError);
-    expect(() => fg.kernels.sgemm(false, false, 2, 2, 3, 1, new Float64Array(6) as unknown as Float32Array, 3, B, 2, 0, C, 2)).toThrow(DTypeError);
+  it('kernels.sgemm throws typed errors naming the argument, on every backend', () => {
+    // On the native backend the addon refuses the call first and the JS checks then name the error;
+    // on the JS backend they run before the call. Both must give the same class and message.
+    const sg = fg.kernels.sgemm;
+    const f64 = new Float64Array(6) as unknown as Float32Array;
+    const bad: Array<[string, () => void, new (msg: string) => Error, RegExp]> = [
+      ['transA not boolean', () => sg(0 as unknown as boolean, false, 2, 2, 3, 1, A, 3, B, 2, 0, C, 2), DTypeError, /'transA' must be a boolean/],
+      ['negative m', () => sg(false, false, -1, 2, 3, 1, A, 3, B, 2, 0, C, 2), ValueError, /'m' must be/],
+      ['fractional m', () => sg(false, false, 2.5, 2, 3, 1, A, 3, B, 2, 0, C, 2), DTypeError, /'m' must be an integer/],
+      ['NaN alpha', () => sg(false, false, 2, 2, 3, NaN, A, 3, B, 2, 0, C, 2), ValueError, /'alpha' must be finite/],
+      ['infinite beta', () => sg(false, false, 2, 2, 3, 1, A, 3, B, 2, Infinity, C, 2), ValueError, /'beta' must be finite/],
+      ['lda too small', () => sg(false, false, 2, 2, 3, 1, A, 2, B, 2, 0, C, 2), ValueError, /'lda' must be/],
+      ['ldb too small', () => sg(false, false, 2, 2, 3, 1, A, 3, B, 1, 0, C, 2), ValueError, /'ldb' must be/],
+      ['ldc too small', () => sg(false, false, 2, 2, 3, 1, A, 3, B, 2, 0, C, 1), ValueError, /'ldc' must be/],
+      ['A too short', () => sg(false, false, 2, 2, 3, 1, new Float32Array(5), 3, B, 2, 0, C, 2), ShapeError, /'A' must hold at least 6/],
+      ['C too short', () => sg(false, false, 2, 2, 3, 1, A, 3, B, 2, 0, new Float32Array(3), 2), ShapeError, /'C' must hold at least 4/],
+      ['A a Float64Array', () => sg(false, false, 2, 2, 3, 1, f64, 3, B, 2, 0, C, 2), DTypeError, /'A' must be a Float32Array/],
+      ['B missing', () => sg(false, false, 2, 2, 3, 1, A, 3, undefined as unknown as Float32Array, 2, 0, C, 2), DTypeError, /'B' must be a Float32Array/],
+    ];
+    const prev = fg.backendInfo().backend;
+    for (const name of ['js', 'native'] as const) {
+      if (!getBackend(name)) continue;
+      fg.useBackend(name);
+      try {
+        expect(() => sg(false, false, 2, 2, 3, 1, A, 3, B, 2, 0, C, 2), name).not.toThrow();
+        for (const [what, call, type, message] of bad) {
+          expect(call, `${name}: ${what}`).toThrow(type);
+          expect(call, `${name}: ${what}`).toThrow(message);
+        }
+      } finally {
+        fg.useBackend(prev);
+      }
+    }
   });
 
   it('kernels.sgemm rejects C overlapping A or B with a ValueError on every backend', () => {
