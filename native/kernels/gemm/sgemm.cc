@@ -201,8 +201,9 @@ void macro_kernel(const Call& p, int64_t pc, int64_t kc, bool first_k, bool last
       if (pack_b_here && ic == i0) {
         if (nr == K.nr && main >= K.mr) {
           st.bias = tile_bias(ic, jc + jr);
-          K.ukernel_pack_b(kc, packed_a, p.b + pc * p.ldb + jc + jr, p.ldb, b_panel, c_at(p, ic, jc + jr), p.ldc, K.mr,
-                           nr, &st);
+          const bool next_panel = jr + 2 * K.nr <= j1;
+          K.ukernel_pack_b(kc, packed_a, p.b + pc * p.ldb + jc + jr, p.ldb, b_panel, next_panel, c_at(p, ic, jc + jr),
+                           p.ldc, K.mr, nr, &st);
           ir = K.mr;
         } else {
           pack_b_range(p, pc, jc, kc, jr, jr + nr, packed_b);

@@ -35,8 +35,8 @@ using Ukernel = void (*)(int64_t kc, const float* a, const float* b, float* c, i
 using UkernelDirectA = void (*)(int64_t kc, const float* a, int64_t rs_a, int64_t cs_a, const float* b, float* c,
                                 int64_t ldc, int m, int n, const TileStore* st);
 
-using UkernelPackB = void (*)(int64_t kc, const float* a, const float* b_src, int64_t ldb, float* b_packed, float* c,
-                              int64_t ldc, int m, int n, const TileStore* st);
+using UkernelPackB = void (*)(int64_t kc, const float* a, const float* b_src, int64_t ldb, float* b_packed,
+                              bool next_panel, float* c, int64_t ldc, int m, int n, const TileStore* st);
 
 using PackA = void (*)(bool trans, int64_t mc, int64_t kc, const float* a, int64_t lda, float* dst);
 
@@ -92,6 +92,8 @@ struct SgemmKernels {
   // Optional: the micro-kernel for the first full tile (mr rows) of a full B panel when op(B) is
   // stored plain, reading the panel from b_src (step p at b_src + p * ldb) and writing it packed
   // to b_packed, as pack_b would, while it computes; the driver then skips packing B up front.
+  // next_panel: the next NR columns of B (b_src + NR on) are a full panel the same thread packs
+  // next, so the kernel may prefetch them.
   UkernelPackB ukernel_pack_b;
   // The narrow product (n <= narrow_n) when A is stored plain (see narrow_n); nullptr where
   // narrow_n is 0.
