@@ -1,6 +1,7 @@
 // SGEMM throughput: fastgrad native (one thread and all threads), fastgrad pure JS, and BLIS and
 // OpenBLAS through a small C harness (bench/blas/, built here on first use), measured interleaved in
-// one run. Square sizes 64..2048 and the MLP training shapes (784-256-128-10, batch 128).
+// one run. Square sizes 64..2048 and the MLP training shapes (784-256-128-10, batch 128); then, on
+// one thread, 512^3 and the MLP shapes with the caches evicted before every call (the cold table).
 //
 //   npm run bench -- gemm            full run (a few minutes)
 //   npm run bench -- gemm --quick    fewer sizes and samples
@@ -76,12 +77,12 @@ async function run({ quick = false } = {}) {
 
   const squares = quick ? [64, 256, 512, 1024] : [64, 128, 256, 512, 1024, 2048];
   const shapes = [
-    ...squares.map((s) => ({ label: `NN ${s}`, transA: false, transB: false, m: s, k: s, n: s, square: true })),
+    ...squares.map((s) => ({ label: `NN ${s}`, transA: false, transB: false, m: s, k: s, n: s, square: true, cold: s === 512 })),
     // Named m x k x n, as in the issue: forward X W, weight gradient X^T dY, input gradient dY W^T, output layer.
-    { label: 'NN 128x784x256', transA: false, transB: false, m: 128, k: 784, n: 256 },
-    { label: 'TN 784x128x256', transA: true, transB: false, m: 784, k: 128, n: 256 },
-    { label: 'NT 128x256x784', transA: false, transB: true, m: 128, k: 256, n: 784 },
-    { label: 'NN 128x128x10', transA: false, transB: false, m: 128, k: 128, n: 10 },
+    { label: 'NN 128x784x256', transA: false, transB: false, m: 128, k: 784, n: 256, cold: true },
+    { label: 'TN 784x128x256', transA: true, transB: false, m: 784, k: 128, n: 256, cold: true },
+    { label: 'NT 128x256x784', transA: false, transB: true, m: 128, k: 256, n: 784, cold: true },
+    { label: 'NN 128x128x10', transA: false, transB: false, m: 128, k: 128, n: 10, cold: true },
   ];
   const blas = [startBlas('blis', '-lblis', 'HARNESS_BLIS'), startBlas('openblas', '-lopenblas', 'HARNESS_OPENBLAS')];
   const notes = blas.filter((b) => b.absent).map((b) => b.absent);
@@ -144,6 +145,7 @@ async function run({ quick = false } = {}) {
     rows.push(row);
     printRow(row, contenders, rows.length === 1);
   }
+  const coldRows = nativeBackend ? await runCold({ fg, nativeBackend, blas, shapes: shapes.filter((sh) => sh.cold), opts }) : [];
   for (const b of blas) if (!b.absent) b.close();
   if (nativeBackend) nativeBackend.setNumThreads(allThreads);
 
@@ -159,9 +161,11 @@ async function run({ quick = false } = {}) {
     quick,
     unit: 'GFLOPS (2mnk / median seconds)',
     rows,
+    coldRows,
     notes: [
       'Shapes are op(A) x op(B) named m x k x n; ratios are medians of per-round (interleaved) ratios; each sample is the median batch of about 10 MFLOP over 200 ms.',
       'Every contender multiplies 64-byte aligned matrices (the C harness allocates with aligned_alloc(64)).',
+      'Cold table: each call timed alone right after writing 64 MiB (twice the L3 here), so A, B and C come from memory, as for the first product after other work; each sample is the median call over 200 ms.',
       ...notes,
     ],
     headline,
@@ -170,7 +174,11 @@ async function run({ quick = false } = {}) {
       columns: ['shape', ...names, 'vs best BLAS (1t)', `${allThreads}t / 1t`, 'vs JS'],
       rows: rows.map((r) => [r.shape, ...names.map((c) => (r[c] === undefined ? '-' : +r[c].toFixed(1))),
         r.vsBlas1t ? +r.vsBlas1t.toFixed(3) : '-', r.scaling ? +r.scaling.toFixed(2) : '-', r.vsJs ? +r.vsJs.toFixed(0) : '-']),
-    }],
+    }, ...(coldRows.length ? [{
+      title: 'SGEMM GFLOPS, one thread, caches evicted before every call (64 MiB written)',
+      columns: ['shape', ...COLD_NAMES, 'vs best BLAS'],
+      rows: coldRows.map((r) => [r.shape, ...COLD_NAMES.map((c) => (r[c] === undefined ? '-' : +r[c].toFixed(1))), r.vsBlas ? +r.vsBlas.toFixed(3) : '-']),
+    }] : [])],
     charts: [{
       id: 'gemm-square', title: 'SGEMM, square matrices', type: 'line', xLabel: 'n', yLabel: 'GFLOPS', xLog: true,
       series: names.map((c) => ({ name: c, points: squareRows.filter((r) => r[c] !== undefined).map((r) => [r.m, r[c]]) })),
@@ -184,8 +192,58 @@ async function run({ quick = false } = {}) {
   console.log(`results: ${path.relative(process.cwd(), file)}`);
 }
 
-function printRow(row, contenders, header) {
-  const cols = ['shape', ...contenders.map((c) => c.name), 'vsBlas1t', 'scaling', 'vsJs'];
+const COLD_NAMES = ['native 1t', 'blis 1t', 'openblas 1t'];
+
+// One float per cache line of a 64 MiB buffer, as the C harness's evict_caches: afterwards the caches
+// hold none of a product's operands.
+let junk;
+function evictCaches() {
+  if (!junk) junk = new Float32Array(16 << 20);
+  for (let i = 0; i < junk.length; i += 16) junk[i] += 1;
+}
+
+/**
+ * The cold table: one thread, every call timed alone after evicting the caches, fastgrad against
+ * BLIS and OpenBLAS (interleaved rounds, as the main table). Returns rows { shape, <name>: GFLOPS,
+ * vsBlas: median per-round ratio over the better BLAS }.
+ */
+async function runCold({ fg, nativeBackend, blas, shapes, opts }) {
+  const rows = [];
+  console.log('\none thread, caches evicted before every call:');
+  for (const sh of shapes) {
+    const { transA, transB, m, n, k } = sh;
+    const lda = transA ? m : k, ldb = transB ? k : n;
+    const A = randomArray(m * k, 1, nativeBackend), B = randomArray(k * n, 2, nativeBackend), C = alignedArray(m * n, nativeBackend);
+    const flops = 2 * m * n * k;
+    const contenders = [{
+      name: 'native 1t',
+      fn: () => {
+        if (nativeBackend.numThreads() !== 1) nativeBackend.setNumThreads(1);
+        evictCaches();
+        const t0 = process.hrtime.bigint();
+        fg.kernels.sgemm(transA, transB, m, n, k, 1, A, lda, B, ldb, 0, C, n);
+        return { seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+      },
+    }];
+    for (const b of blas) {
+      contenders.push({
+        name: `${b.name} 1t`, available: !b.absent, why: b.absent,
+        fn: async () => ({ seconds: await b.request(`${+transA} ${+transB} ${m} ${n} ${k} 1 ${opts.minMs} 1`) }),
+      });
+    }
+    const r = await lib.compare(contenders, opts);
+    const row = { shape: sh.label, m, n, k, transA, transB };
+    for (const c of contenders) row[c.name] = r[c.name] && r[c.name].seconds ? flops / r[c.name].seconds.median / 1e9 : undefined;
+    const bestPeer = blas.filter((b) => !b.absent).map((b) => `${b.name} 1t`).sort((a, b) => (row[b] ?? 0) - (row[a] ?? 0))[0];
+    if (bestPeer) row.vsBlas = 1 / lib.pairedRatio(r, 'native 1t', bestPeer);
+    rows.push(row);
+    printRow(row, contenders, rows.length === 1, ['vsBlas']);
+  }
+  return rows;
+}
+
+function printRow(row, contenders, header, ratios = ['vsBlas1t', 'scaling', 'vsJs']) {
+  const cols = ['shape', ...contenders.map((c) => c.name), ...ratios];
   const width = (c) => Math.max(c.length, 8);
   if (header) console.log(cols.map((c, i) => (i === 0 ? c.padEnd(16) : c.padStart(width(c)))).join(' '));
   console.log(cols.map((c, i) => {

@@ -3,10 +3,12 @@
  *   cc -O2 blas_harness.c -lblis      -DHARNESS_BLIS     -o build/harness-blis
  *   cc -O2 blas_harness.c -lopenblas  -DHARNESS_OPENBLAS -o build/harness-openblas
  * Protocol (one request per line on stdin, one answer per line on stdout):
- *   "<transA 0|1> <transB 0|1> <m> <n> <k> <threads> <minMs>"  ->  "<seconds per call>"
+ *   "<transA 0|1> <transB 0|1> <m> <n> <k> <threads> <minMs> [<cold 0|1>]"  ->  "<seconds per call>"
  * Inputs are random in [-1, 1) (reused while the shape stays the same); each request runs the product
  * once untimed (warm caches, as for the other contenders), then in batches of about 10 MFLOP (as
- * bench/gemm.js times fastgrad) until minMs passed, and answers the median batch's time per call. */
+ * bench/gemm.js times fastgrad) until minMs passed, and answers the median batch's time per call.
+ * With cold = 1 every call is timed alone, right after writing a 64 MiB buffer (evict_caches below,
+ * as bench/gemm.js does for fastgrad), so A, B and C come from memory. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,17 +45,26 @@ static float* random_matrix(size_t len) {
   return p;
 }
 
+/* Writes one float per cache line of a 64 MiB buffer: twice this machine's L3, so the caches hold
+ * none of the product's operands afterwards. */
+static void evict_caches(void) {
+  static float* junk = NULL;
+  const size_t len = (size_t)16 << 20;
+  if (!junk) junk = random_matrix(len);
+  for (size_t i = 0; i < len; i += 16) junk[i] += 1.0f;
+}
+
 int main(void) {
   char line[256];
   float *a = NULL, *b = NULL, *c = NULL;
   long cur_m = -1, cur_n = -1, cur_k = -1;
   setvbuf(stdout, NULL, _IOLBF, 0);
   while (fgets(line, sizeof line, stdin)) {
-    int ta, tb, threads;
+    int ta, tb, threads, cold = 0;
     long m, n, k;
     double min_ms;
-    if (sscanf(line, "%d %d %ld %ld %ld %d %lf", &ta, &tb, &m, &n, &k, &threads, &min_ms) != 7 || m < 1 || n < 1 ||
-        k < 1 || threads < 1) {
+    const int fields = sscanf(line, "%d %d %ld %ld %ld %d %lf %d", &ta, &tb, &m, &n, &k, &threads, &min_ms, &cold);
+    if (fields < 7 || m < 1 || n < 1 || k < 1 || threads < 1 || cold < 0 || cold > 1) {
       printf("error: bad request\n");
       continue;
     }
@@ -73,11 +84,12 @@ int main(void) {
     const enum CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
     cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
     const double flops = 2.0 * m * n * k;
-    const int reps = flops >= 1e7 ? 1 : (int)(1e7 / flops + 0.999);
+    const int reps = cold || flops >= 1e7 ? 1 : (int)(1e7 / flops + 0.999);
     size_t count = 0, cap = 64;
     double* times = malloc(cap * sizeof(double));
     const double start = now();
     do {
+      if (cold) evict_caches();
       const double t0 = now();
       for (int r = 0; r < reps; r++) cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
       if (count == cap) times = realloc(times, (cap *= 2) * sizeof(double));
