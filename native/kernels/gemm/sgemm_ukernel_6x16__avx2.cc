@@ -354,8 +354,8 @@ void sgemm_ukernel_6x16__avx2_fma_direct_a(int64_t kc, const float* a, int64_t r
 // p at b_src + p * ldb, all 16 columns present) and writing it packed to b_packed as it goes: the
 // driver's separate B packing pass is a stall on B coming from L3, which here overlaps the FMAs.
 //
-// Three prefetches per step, for B in L3 or (a neighbour's working set, or a B larger than L3) in
-// DRAM, whose latency the 8 rows ahead of the first do not cover:
+// Three prefetches per step (per line of the row), for B in L3 or (a neighbour's working set, or a B
+// larger than L3) in DRAM, whose latency the 8 rows ahead of the first do not cover:
 //   - the row 8 steps ahead, into L1;
 //   - while it is still in the panel, the row kFar steps ahead, into L2;
 //   - with next_panel, this row of the next panel (its last line: the first, where the rows do not
@@ -367,10 +367,15 @@ void sgemm_ukernel_6x16__avx2_fma_direct_a(int64_t kc, const float* a, int64_t r
 // Rows of 16 floats starting on a cache line (kLines = 1) need one prefetch per row; otherwise (JS
 // arrays start 16 bytes into a line) two.
 template <int kLines>
-void ukernel_pack_b_loop(int64_t kc, const float* a, const float* b_src, int64_t ldb, float* b_packed, bool next_panel,
-                         __m256& c00,
-                         __m256& c01, __m256& c10, __m256& c11, __m256& c20, __m256& c21, __m256& c30, __m256& c31,
-                         __m256& c40, __m256& c41, __m256& c50, __m256& c51) {
+void ukernel_pack_b(int64_t kc, const float* __restrict a, const float* b_src, int64_t ldb, float* __restrict b_packed,
+                    bool next_panel, float* c, int64_t ldc, int m, int n, const TileStore* st) {
+  prefetch_c(c, ldc, m, n, *st);
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
   constexpr int64_t kFar = 32;
   const int64_t ld_bytes = ldb * static_cast<int64_t>(sizeof(float));
   const int64_t far_steps = kc > kFar ? kc - kFar : 0;
@@ -378,8 +383,9 @@ void ukernel_pack_b_loop(int64_t kc, const float* a, const float* b_src, int64_t
   // r8 = source, r9 = packed, r10 = row stride (bytes), r11 = steps of the phase, r12 = 8 rows
   // (bytes; kFar rows = 4 x r12), r13 = the byte offset of the next panel's last float in this
   // row (0 without next_panel: a harmless second touch of this row).
+  const int64_t next_offset = next_panel ? (2 * kNR - 1) * static_cast<int64_t>(sizeof(float)) : 0;
   const int64_t params[7] = {reinterpret_cast<int64_t>(b_src), reinterpret_cast<int64_t>(b_packed), ld_bytes, far_steps,
-                             8 * ld_bytes, kc - far_steps, next_panel ? (2 * kNR - 1) * static_cast<int64_t>(sizeof(float)) : 0};
+                             8 * ld_bytes, kc - far_steps, next_offset};
 #define FG_PREFETCH_FAR "prefetcht1 (%%r8,%%r12,4)\n\t"
 #define FG_PREFETCH_NEAR "prefetcht0 (%%r8,%%r12)\n\tprefetcht1 (%%r8,%%r13)\n\t"
 #define FG_PREFETCH_FAR2 "prefetcht1 60(%%r8,%%r12,4)\n\t"
@@ -445,26 +451,18 @@ void ukernel_pack_b_loop(int64_t kc, const float* a, const float* b_src, int64_t
 #undef FG_PREFETCH_FAR2
 #undef FG_PREFETCH_NEAR
 #undef FG_PREFETCH_FAR
-}
-
-void sgemm_ukernel_6x16__avx2_fma_pack_b(int64_t kc, const float* __restrict a, const float* b_src, int64_t ldb,
-                                         float* __restrict b_packed, bool next_panel, float* c, int64_t ldc, int m,
-                                         int n, const TileStore* st) {
-  prefetch_c(c, ldc, m, n, *st);
-  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-  const bool rows_on_lines = ((reinterpret_cast<uintptr_t>(b_src) | static_cast<uintptr_t>(ldb * sizeof(float))) & 63) == 0;
-  if (rows_on_lines) {
-    ukernel_pack_b_loop<1>(kc, a, b_src, ldb, b_packed, next_panel, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
-  } else {
-    ukernel_pack_b_loop<2>(kc, a, b_src, ldb, b_packed, next_panel, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
-  }
   const __m256 lo[kMR] = {c00, c10, c20, c30, c40, c50}, hi[kMR] = {c01, c11, c21, c31, c41, c51};
   store_tile<kMR>(c, ldc, m, n, *st, lo, hi);
+}
+
+void sgemm_ukernel_6x16__avx2_fma_pack_b(int64_t kc, const float* a, const float* b_src, int64_t ldb, float* b_packed,
+                                         bool next_panel, float* c, int64_t ldc, int m, int n, const TileStore* st) {
+  const bool rows_on_lines = reinterpret_cast<uintptr_t>(b_src) % 64 == 0 && ldb % kNR == 0;
+  if (rows_on_lines) {
+    ukernel_pack_b<1>(kc, a, b_src, ldb, b_packed, next_panel, c, ldc, m, n, st);
+  } else {
+    ukernel_pack_b<2>(kc, a, b_src, ldb, b_packed, next_panel, c, ldc, m, n, st);
+  }
 }
 
 // The edge micro-kernel: a 4 x 16 tile in 8 accumulators, A packed 4 rows per step. The driver
